@@ -1,0 +1,359 @@
+//! Connections: one stored credential per (connector, owner), with sealed secret fields.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::error::VaultError;
+use super::keyring::Keyring;
+use super::seal::Sealed;
+use crate::clock::now_ms;
+use crate::ids::new_id;
+
+/// Who a connection belongs to: one user (individual) or a group (shared credential).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub enum Owner {
+    User(String),
+    Group(String),
+}
+
+impl Owner {
+    fn kind(&self) -> &'static str {
+        match self {
+            Owner::User(_) => "user",
+            Owner::Group(_) => "group",
+        }
+    }
+
+    /// The user or group id.
+    pub fn id(&self) -> &str {
+        match self {
+            Owner::User(id) | Owner::Group(id) => id,
+        }
+    }
+
+    fn from_parts(kind: &str, id: String) -> Result<Owner, VaultError> {
+        match kind {
+            "user" => Ok(Owner::User(id)),
+            "group" => Ok(Owner::Group(id)),
+            other => Err(VaultError::Malformed(format!("owner kind {other:?}"))),
+        }
+    }
+}
+
+/// Which of the connector's auth schemes a connection was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemeKind {
+    ApiKey,
+    Basic,
+    Oauth2,
+    ServiceAccount,
+}
+
+impl SchemeKind {
+    /// The stored (and API) spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemeKind::ApiKey => "api_key",
+            SchemeKind::Basic => "basic",
+            SchemeKind::Oauth2 => "oauth2",
+            SchemeKind::ServiceAccount => "service_account",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, VaultError> {
+        Ok(match s {
+            "api_key" => SchemeKind::ApiKey,
+            "basic" => SchemeKind::Basic,
+            "oauth2" => SchemeKind::Oauth2,
+            "service_account" => SchemeKind::ServiceAccount,
+            other => return Err(VaultError::Malformed(format!("scheme {other:?}"))),
+        })
+    }
+}
+
+/// Whether a connection can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Active,
+    NeedsReauth,
+    Revoked,
+}
+
+impl ConnectionStatus {
+    /// The stored (and API) spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::Active => "active",
+            ConnectionStatus::NeedsReauth => "needs_reauth",
+            ConnectionStatus::Revoked => "revoked",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, VaultError> {
+        Ok(match s {
+            "active" => ConnectionStatus::Active,
+            "needs_reauth" => ConnectionStatus::NeedsReauth,
+            "revoked" => ConnectionStatus::Revoked,
+            other => return Err(VaultError::Malformed(format!("status {other:?}"))),
+        })
+    }
+}
+
+/// A secret field of a connection; each is sealed separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretField {
+    ApiKey,
+    Password,
+    AccessToken,
+    RefreshToken,
+    PrivateKey,
+}
+
+impl SecretField {
+    /// The stored spelling (also part of the AEAD binding).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretField::ApiKey => "api_key",
+            SecretField::Password => "password",
+            SecretField::AccessToken => "access_token",
+            SecretField::RefreshToken => "refresh_token",
+            SecretField::PrivateKey => "private_key",
+        }
+    }
+}
+
+/// A connection as stored, without its secrets: safe to log and to return over the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionRecord {
+    pub id: String,
+    pub connector_id: String,
+    pub owner: Owner,
+    pub scheme: SchemeKind,
+    pub status: ConnectionStatus,
+    pub status_reason: Option<String>,
+    pub granted_scopes: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What to store for a new (or replaced) connection, besides its secrets.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub connector_id: String,
+    pub owner: Owner,
+    pub scheme: SchemeKind,
+    pub granted_scopes: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub expires_at: Option<i64>,
+}
+
+const TABLE: &str = "connection_secrets";
+const COLUMNS: &str = "id, connector_id, owner_kind, owner_id, scheme, status, status_reason, \
+                       granted_scopes, metadata, expires_at, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, VaultError>> {
+    let owner_kind: String = r.get(2)?;
+    let owner_id: String = r.get(3)?;
+    let scheme: String = r.get(4)?;
+    let status: String = r.get(5)?;
+    let scopes: String = r.get(7)?;
+    let metadata: String = r.get(8)?;
+    let id: String = r.get(0)?;
+    let connector_id: String = r.get(1)?;
+    let status_reason: Option<String> = r.get(6)?;
+    let expires_at: Option<i64> = r.get(9)?;
+    let created_at: i64 = r.get(10)?;
+    let updated_at: i64 = r.get(11)?;
+    Ok((|| {
+        Ok(ConnectionRecord {
+            id,
+            connector_id,
+            owner: Owner::from_parts(&owner_kind, owner_id)?,
+            scheme: SchemeKind::parse(&scheme)?,
+            status: ConnectionStatus::parse(&status)?,
+            status_reason,
+            granted_scopes: serde_json::from_str(&scopes)?,
+            metadata: serde_json::from_str(&metadata)?,
+            expires_at,
+            created_at,
+            updated_at,
+        })
+    })())
+}
+
+/// Find the connection of `owner` for `connector_id`.
+pub fn find(
+    conn: &Connection,
+    connector_id: &str,
+    owner: &Owner,
+) -> Result<Option<ConnectionRecord>, VaultError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM connections WHERE connector_id = ?1 AND owner_kind = ?2 AND owner_id = ?3"),
+        params![connector_id, owner.kind(), owner.id()],
+        from_row,
+    )
+    .optional()?
+    .transpose()
+}
+
+/// A connection by id.
+pub fn get(conn: &Connection, id: &str) -> Result<Option<ConnectionRecord>, VaultError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"),
+        params![id],
+        from_row,
+    )
+    .optional()?
+    .transpose()
+}
+
+/// All connections, optionally only those of one owner, oldest first.
+pub fn list(conn: &Connection, owner: Option<&Owner>) -> Result<Vec<ConnectionRecord>, VaultError> {
+    let mut out = Vec::new();
+    match owner {
+        Some(owner) => {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM connections WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY created_at, id"
+            ))?;
+            for row in stmt.query_map(params![owner.kind(), owner.id()], from_row)? {
+                out.push(row??);
+            }
+        }
+        None => {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM connections ORDER BY created_at, id"
+            ))?;
+            for row in stmt.query_map([], from_row)? {
+                out.push(row??);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Create or replace the connection of (connector, owner) with `secrets`, atomically. An
+/// existing connection keeps its id; its old secrets are dropped.
+pub fn put(
+    conn: &mut Connection,
+    keyring: &Arc<Keyring>,
+    new: NewConnection,
+    secrets: &[(SecretField, SecretString)],
+) -> Result<ConnectionRecord, VaultError> {
+    let tx = conn.transaction()?;
+    let now = now_ms();
+    let existing = find(&tx, &new.connector_id, &new.owner)?;
+    let id = existing
+        .as_ref()
+        .map(|c| c.id.clone())
+        .unwrap_or_else(|| new_id("conn"));
+    let scopes = serde_json::to_string(&new.granted_scopes)?;
+    let metadata = serde_json::to_string(&new.metadata)?;
+    match existing {
+        Some(_) => {
+            tx.execute(
+                "UPDATE connections SET scheme = ?2, status = 'active', status_reason = NULL, granted_scopes = ?3, \
+                 metadata = ?4, expires_at = ?5, updated_at = ?6 WHERE id = ?1",
+                params![id, new.scheme.as_str(), scopes, metadata, new.expires_at, now],
+            )?;
+            tx.execute(
+                "DELETE FROM connection_secrets WHERE connection_id = ?1",
+                params![id],
+            )?;
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO connections (id, connector_id, owner_kind, owner_id, scheme, granted_scopes, metadata, \
+                 expires_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                params![
+                    id,
+                    new.connector_id,
+                    new.owner.kind(),
+                    new.owner.id(),
+                    new.scheme.as_str(),
+                    scopes,
+                    metadata,
+                    new.expires_at,
+                    now
+                ],
+            )?;
+        }
+    }
+    for (field, secret) in secrets {
+        write_secret(&tx, keyring, &id, *field, secret)?;
+    }
+    let record =
+        get(&tx, &id)?.ok_or_else(|| VaultError::Malformed("connection vanished".into()))?;
+    tx.commit()?;
+    Ok(record)
+}
+
+/// Seal and store one secret field (replacing it), inside the caller's transaction.
+pub fn write_secret(
+    conn: &Connection,
+    keyring: &Keyring,
+    connection_id: &str,
+    field: SecretField,
+    secret: &SecretString,
+) -> Result<(), VaultError> {
+    let (key_id, sealed) = keyring.seal(
+        TABLE,
+        connection_id,
+        field.as_str(),
+        secret.expose_secret().as_bytes(),
+    )?;
+    conn.execute(
+        "INSERT INTO connection_secrets (connection_id, field, data_key_id, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (connection_id, field) DO UPDATE SET data_key_id = ?3, nonce = ?4, ciphertext = ?5",
+        params![connection_id, field.as_str(), key_id, sealed.nonce, sealed.ciphertext],
+    )?;
+    Ok(())
+}
+
+/// Open one secret field of a connection, if it has one.
+pub fn read_secret(
+    conn: &Connection,
+    keyring: &Keyring,
+    connection_id: &str,
+    field: SecretField,
+) -> Result<Option<SecretString>, VaultError> {
+    let row = conn
+        .query_row(
+            "SELECT data_key_id, nonce, ciphertext FROM connection_secrets WHERE connection_id = ?1 AND field = ?2",
+            params![connection_id, field.as_str()],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?)),
+        )
+        .optional()?;
+    let Some((key_id, nonce, ciphertext)) = row else {
+        return Ok(None);
+    };
+    let plain = keyring.open(
+        TABLE,
+        connection_id,
+        field.as_str(),
+        &key_id,
+        &Sealed { nonce, ciphertext },
+    )?;
+    let text = std::str::from_utf8(&plain).map_err(|_| VaultError::SecretTampered)?;
+    Ok(Some(SecretString::from(text.to_owned())))
+}
+
+/// Delete a connection and every secret of it. Returns whether it existed.
+pub fn delete(conn: &mut Connection, id: &str) -> Result<bool, VaultError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "DELETE FROM connection_secrets WHERE connection_id = ?1",
+        params![id],
+    )?;
+    let n = tx.execute("DELETE FROM connections WHERE id = ?1", params![id])?;
+    tx.commit()?;
+    Ok(n > 0)
+}
