@@ -1,0 +1,79 @@
+//! The contract version check: refuse a plugin built for another `latchkey:connector` release
+//! with a message that says so, instead of wasmtime's linker error.
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use super::error::LoadError;
+
+/// The package every connector links against.
+pub const PACKAGE: &str = "latchkey:connector";
+/// The major.minor this host implements; any patch release of it links.
+pub const SUPPORTED: &str = "0.1";
+
+fn version_of(name: &str) -> Option<&str> {
+    name.strip_prefix(PACKAGE)?.split_once('@').map(|(_, v)| v)
+}
+
+fn compatible(version: &str) -> bool {
+    let mut parts = version.split('.');
+    let (Some(major), Some(minor)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    format!("{major}.{minor}") == SUPPORTED
+}
+
+/// Check the component's imports and exports against what this host provides.
+pub fn check(engine: &Engine, component: &Component) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let mut exports_plugin = false;
+    for (name, _) in ty.exports(engine) {
+        if name.starts_with(&format!("{PACKAGE}/plugin")) {
+            match version_of(name) {
+                Some(v) if compatible(v) => exports_plugin = true,
+                Some(v) => {
+                    return Err(LoadError::IncompatibleVersion {
+                        found: v.to_string(),
+                        supported: SUPPORTED.to_string(),
+                    });
+                }
+                None => return Err(LoadError::MissingExport),
+            }
+        }
+    }
+    for (name, _) in ty.imports(engine) {
+        if name.starts_with(PACKAGE) {
+            match version_of(name) {
+                Some(v) if compatible(v) => {}
+                Some(v) => {
+                    return Err(LoadError::IncompatibleVersion {
+                        found: v.to_string(),
+                        supported: SUPPORTED.to_string(),
+                    });
+                }
+                None => return Err(LoadError::UnsupportedImport(name.to_string())),
+            }
+        } else if !name.starts_with("wasi:") {
+            return Err(LoadError::UnsupportedImport(name.to_string()));
+        }
+    }
+    if !exports_plugin {
+        return Err(LoadError::MissingExport);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(version_of("latchkey:connector/http@0.1.3"), Some("0.1.3"));
+        assert!(compatible("0.1.0"));
+        assert!(compatible("0.1.7"));
+        assert!(!compatible("0.2.0"));
+        assert!(!compatible("1.1.0"));
+        assert!(!compatible("garbage"));
+    }
+}
