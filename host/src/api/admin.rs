@@ -1,0 +1,292 @@
+//! The operator API (admin key only): store credentials, manage agent keys, inspect plugins.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::body::JsonBody;
+use super::caller::AdminCaller;
+use super::problem::Problem;
+use super::tools::valid_principal_id;
+use crate::app::App;
+use crate::auth::api_keys;
+use crate::plugin::AuthScheme;
+use crate::vault::{
+    ConnectionRecord, KeyKind, NewConnection, Owner, SchemeKind, SecretField, VaultError,
+};
+
+fn storage(e: VaultError) -> Problem {
+    tracing::error!(error = %e, "storage failure in an admin request");
+    match e {
+        VaultError::DiskFull(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "The gateway's storage is full",
+            "nothing was stored; free disk space and retry",
+        ),
+        _ => Problem::internal(),
+    }
+}
+
+/// A static credential in a request body: an API key (or personal token), or username+password.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "type")]
+pub enum StaticCredential {
+    ApiKey {
+        key: SecretString,
+    },
+    Basic {
+        username: String,
+        password: SecretString,
+    },
+}
+
+/// Body of `POST /v1/admin/connections`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutConnection {
+    pub connector: String,
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
+    pub credential: StaticCredential,
+    #[serde(default)]
+    pub granted_scopes: Vec<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Check a static-credential request against the connector, and turn it into what the vault stores.
+pub fn prepare_static_connection(
+    app: &App,
+    body: PutConnection,
+) -> Result<(NewConnection, Vec<(SecretField, SecretString)>), Problem> {
+    let plugin = app.registry.get(&body.connector).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "connector_not_found",
+            "No such connector",
+            format!("no connector {:?} is loaded", body.connector),
+        )
+    })?;
+    let owner = match (body.user_id, body.group_id) {
+        (Some(u), None) if valid_principal_id(&u) => Owner::User(u),
+        (None, Some(g)) if valid_principal_id(&g) => Owner::Group(g),
+        _ => {
+            return Err(Problem::invalid_request(
+                "give exactly one of user_id or group_id (1..256 printable characters)",
+            ));
+        }
+    };
+    let mut metadata = body.metadata;
+    if metadata.len() > 32 || metadata.iter().any(|(k, v)| k.len() > 64 || v.len() > 1024) {
+        return Err(Problem::invalid_request(
+            "metadata: at most 32 entries, keys ≤ 64 and values ≤ 1024 bytes",
+        ));
+    }
+    let (scheme, secrets) = match body.credential {
+        StaticCredential::ApiKey { key } => {
+            if !plugin
+                .manifest
+                .auth
+                .iter()
+                .any(|s| matches!(s, AuthScheme::ApiKey(_)))
+            {
+                return Err(Problem::invalid_request(format!(
+                    "connector {:?} does not accept API keys",
+                    plugin.manifest.id
+                )));
+            }
+            (SchemeKind::ApiKey, vec![(SecretField::ApiKey, key)])
+        }
+        StaticCredential::Basic { username, password } => {
+            if !plugin
+                .manifest
+                .auth
+                .iter()
+                .any(|s| matches!(s, AuthScheme::Basic(_)))
+            {
+                return Err(Problem::invalid_request(format!(
+                    "connector {:?} does not accept basic credentials",
+                    plugin.manifest.id
+                )));
+            }
+            metadata.insert("username".into(), username);
+            (SchemeKind::Basic, vec![(SecretField::Password, password)])
+        }
+    };
+    for (_, secret) in &secrets {
+        let s = secret.expose_secret();
+        if s.is_empty() || s.len() > 8192 || s.chars().any(char::is_control) {
+            return Err(Problem::invalid_request(
+                "the credential must be 1..8192 printable characters",
+            ));
+        }
+    }
+    Ok((
+        NewConnection {
+            connector_id: plugin.manifest.id.clone(),
+            owner,
+            scheme,
+            granted_scopes: body.granted_scopes,
+            metadata,
+            expires_at: None,
+        },
+        secrets,
+    ))
+}
+
+/// `POST /v1/admin/connections`: store an API key or basic credential for a user or group.
+pub async fn put_connection(
+    State(app): State<Arc<App>>,
+    AdminCaller(admin): AdminCaller,
+    JsonBody(body): JsonBody<PutConnection>,
+) -> Result<(StatusCode, Json<ConnectionRecord>), Problem> {
+    let (new, secrets) = prepare_static_connection(&app, body)?;
+    let record = app
+        .vault
+        .put_connection(new, secrets)
+        .await
+        .map_err(storage)?;
+    tracing::info!(admin = %admin.id, connection = %record.id, connector = %record.connector_id, "credential stored");
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// Query of `GET /v1/admin/connections`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionFilter {
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
+}
+
+/// `GET /v1/admin/connections`.
+pub async fn list_connections(
+    State(app): State<Arc<App>>,
+    _admin: AdminCaller,
+    filter: Result<Query<ConnectionFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Query(filter) = filter.map_err(|e| Problem::invalid_request(e.body_text()))?;
+    let owner = match (filter.user_id, filter.group_id) {
+        (Some(u), None) => Some(Owner::User(u)),
+        (None, Some(g)) => Some(Owner::Group(g)),
+        (None, None) => None,
+        _ => {
+            return Err(Problem::invalid_request(
+                "filter by user_id or group_id, not both",
+            ));
+        }
+    };
+    let list = app.vault.list_connections(owner).await.map_err(storage)?;
+    Ok(Json(json!({ "connections": list })))
+}
+
+/// `DELETE /v1/admin/connections/{id}`.
+pub async fn delete_connection(
+    State(app): State<Arc<App>>,
+    AdminCaller(admin): AdminCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    if app.vault.delete_connection(&id).await.map_err(storage)? {
+        tracing::info!(admin = %admin.id, connection = %id, "connection deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "connection_not_found",
+            "No such connection",
+            format!("no connection {id:?}"),
+        ))
+    }
+}
+
+/// Body of `POST /v1/admin/agent-keys`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    pub name: String,
+}
+
+/// `POST /v1/admin/agent-keys`: the key is in the response once and never again.
+pub async fn create_agent_key(
+    State(app): State<Arc<App>>,
+    AdminCaller(admin): AdminCaller,
+    JsonBody(body): JsonBody<NewKey>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    if body.name.trim().is_empty() || body.name.len() > 100 {
+        return Err(Problem::invalid_request("name must be 1..100 characters"));
+    }
+    let (record, key) = api_keys::create(&app.vault, KeyKind::Agent, &body.name)
+        .await
+        .map_err(|e| match e {
+            api_keys::KeyError::Vault(v) => storage(v),
+            _ => Problem::internal(),
+        })?;
+    tracing::info!(admin = %admin.id, agent_key = %record.id, "agent key created");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": record.id, "name": record.name, "key": key.expose_secret() })),
+    ))
+}
+
+/// `GET /v1/admin/agent-keys`.
+pub async fn list_agent_keys(
+    State(app): State<Arc<App>>,
+    _admin: AdminCaller,
+) -> Result<Json<Value>, Problem> {
+    let keys = app
+        .vault
+        .list_api_keys(KeyKind::Agent)
+        .await
+        .map_err(storage)?;
+    Ok(Json(json!({ "agent_keys": keys })))
+}
+
+/// `DELETE /v1/admin/agent-keys/{id}`.
+pub async fn revoke_agent_key(
+    State(app): State<Arc<App>>,
+    AdminCaller(admin): AdminCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    match app.vault.get_api_key(&id).await.map_err(storage)? {
+        Some(k)
+            if k.kind == KeyKind::Agent
+                && app.vault.revoke_api_key(&id).await.map_err(storage)? =>
+        {
+            tracing::info!(admin = %admin.id, agent_key = %id, "agent key revoked");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        _ => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "key_not_found",
+            "No such agent key",
+            format!("no active agent key {id:?}"),
+        )),
+    }
+}
+
+/// `GET /v1/admin/plugins`: what is loaded, from where, allowed to reach what.
+pub async fn list_plugins(State(app): State<Arc<App>>, _admin: AdminCaller) -> Json<Value> {
+    let plugins: Vec<Value> = app
+        .registry
+        .snapshot()
+        .values()
+        .map(|p| {
+            json!({
+                "id": p.manifest.id,
+                "name": p.manifest.name,
+                "version": p.manifest.version,
+                "hash": p.hash,
+                "source": p.source.as_ref().map(|s| s.display().to_string()),
+                "allowed_hosts": p.manifest.allowed_hosts,
+                "tools": p.manifest.tools.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({ "plugins": plugins }))
+}

@@ -1,0 +1,82 @@
+//! Who is calling: an agent key or an admin key, from `Authorization: Bearer …`. The two are
+//! never interchangeable.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use secrecy::SecretString;
+
+use super::problem::Problem;
+use crate::app::App;
+use crate::auth::api_keys::{self, KeyError};
+use crate::vault::{ApiKeyRecord, KeyKind};
+
+/// A request authenticated with an agent key.
+#[derive(Debug, Clone)]
+pub struct AgentCaller(pub ApiKeyRecord);
+
+/// A request authenticated with an admin key.
+#[derive(Debug, Clone)]
+pub struct AdminCaller(pub ApiKeyRecord);
+
+fn bearer(parts: &Parts) -> Result<SecretString, Problem> {
+    let value = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| Problem::unauthorized("send the key as `Authorization: Bearer <key>`"))?;
+    let text = value
+        .to_str()
+        .map_err(|_| Problem::unauthorized("the Authorization header is not valid text"))?;
+    let (scheme, token) = text
+        .split_once(' ')
+        .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <key>`"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(Problem::unauthorized(
+            "the Authorization header must be `Bearer <key>`",
+        ));
+    }
+    Ok(SecretString::from(token.trim().to_string()))
+}
+
+async fn authenticate(parts: &Parts, app: &App, kind: KeyKind) -> Result<ApiKeyRecord, Problem> {
+    let presented = bearer(parts)?;
+    match api_keys::verify(&app.vault, &presented, kind).await {
+        Ok(record) => Ok(record),
+        Err(KeyError::Vault(e)) => {
+            tracing::error!(error = %e, "key lookup failed");
+            Err(Problem::internal())
+        }
+        Err(_) => Err(Problem::unauthorized(match kind {
+            KeyKind::Agent => "the agent key is invalid or revoked",
+            KeyKind::Admin => "this endpoint needs a valid admin key",
+        })),
+    }
+}
+
+impl FromRequestParts<Arc<App>> for AgentCaller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let record = authenticate(parts, app, KeyKind::Agent).await?;
+        tracing::Span::current().record("agent", record.id.as_str());
+        Ok(AgentCaller(record))
+    }
+}
+
+impl FromRequestParts<Arc<App>> for AdminCaller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let record = authenticate(parts, app, KeyKind::Admin).await?;
+        tracing::Span::current().record("admin", record.id.as_str());
+        Ok(AdminCaller(record))
+    }
+}

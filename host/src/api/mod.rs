@@ -1,0 +1,129 @@
+//! The HTTP API (axum): the agent face under `/v1`, the operator face under `/v1/admin`.
+
+pub mod admin;
+pub mod body;
+pub mod call_problem;
+pub mod caller;
+pub mod problem;
+pub mod tools;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use serde_json::{Value, json};
+use tracing::Instrument;
+
+use crate::app::App;
+use caller::AgentCaller;
+use problem::Problem;
+
+/// Largest request body the API reads.
+const MAX_BODY: usize = 1 << 20;
+
+/// The whole API.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/tools", get(tools::list))
+        .route("/v1/tools/{tool}/call", post(tools::call))
+        .route("/v1/connectors", get(connectors))
+        .route(
+            "/v1/admin/connections",
+            post(admin::put_connection).get(admin::list_connections),
+        )
+        .route(
+            "/v1/admin/connections/{id}",
+            delete(admin::delete_connection),
+        )
+        .route(
+            "/v1/admin/agent-keys",
+            post(admin::create_agent_key).get(admin::list_agent_keys),
+        )
+        .route("/v1/admin/agent-keys/{id}", delete(admin::revoke_agent_key))
+        .route("/v1/admin/plugins", get(admin::list_plugins))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(trace_request))
+        .with_state(app)
+}
+
+async fn healthz() -> axum::Json<Value> {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+async fn not_found() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Not found",
+        "no such endpoint",
+    )
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+        "this endpoint does not accept that method",
+    )
+}
+
+/// `GET /v1/connectors`: what can be connected and how (no secrets, no per-user state).
+async fn connectors(State(app): State<Arc<App>>, _caller: AgentCaller) -> axum::Json<Value> {
+    let list: Vec<Value> = app
+        .registry
+        .snapshot()
+        .values()
+        .map(|p| {
+            let mut info = call_problem::connect_info(p);
+            if let Value::Object(map) = &mut info {
+                map.insert("version".into(), json!(p.manifest.version));
+                map.insert("description".into(), json!(p.manifest.description));
+                map.insert(
+                    "tools".into(),
+                    json!(
+                        p.manifest
+                            .tools
+                            .iter()
+                            .map(|t| format!("{}_{}", p.manifest.id, t.name))
+                            .collect::<Vec<_>>()
+                    ),
+                );
+            }
+            info
+        })
+        .collect();
+    axum::Json(json!({ "connectors": list }))
+}
+
+/// One span per request: method and route template (never the query string, never headers).
+async fn trace_request(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = %route,
+        agent = tracing::field::Empty,
+        admin = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    async move {
+        let response = next.run(req).await;
+        tracing::Span::current().record("status", response.status().as_u16());
+        tracing::debug!("request handled");
+        response
+    }
+    .instrument(span)
+    .await
+}

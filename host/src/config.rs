@@ -1,0 +1,267 @@
+//! The operator's configuration file (TOML). Unknown keys are errors: a typo must not silently
+//! turn a security setting off.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::plugin::PluginLimits;
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// Top-level configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The externally visible base URL, used in connect links. Defaults to `http://<listen>`.
+    pub public_url: Option<url::Url>,
+    /// Directory for the database and the master key file (relative to the config file).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// SQLite database file (relative to `data_dir`).
+    #[serde(default = "default_database")]
+    pub database: PathBuf,
+    /// Master key file (relative to `data_dir`); `LATCHKEY_MASTER_KEY` takes precedence.
+    #[serde(default = "default_master_key_file")]
+    pub master_key_file: PathBuf,
+    /// Folder of connector plugins (`*.wasm`), relative to the config file.
+    #[serde(default = "default_plugins_dir")]
+    pub plugins_dir: PathBuf,
+    /// Outgoing HTTP policy for plugins.
+    #[serde(default)]
+    pub egress: EgressConfig,
+    /// Wasm engine settings.
+    #[serde(default)]
+    pub engine: EngineConfig,
+    /// Default limits for every plugin.
+    #[serde(default)]
+    pub limits: PluginLimits,
+    /// Per-connector settings, by connector id.
+    #[serde(default)]
+    pub connectors: BTreeMap<String, ConnectorConfig>,
+}
+
+/// Egress policy settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EgressConfig {
+    /// Let plugins reach loopback and private addresses (tests and the local demo only).
+    pub allow_private_addresses: bool,
+    /// Route an allowed origin to another base URL, e.g. the local fake provider.
+    pub overrides: BTreeMap<String, String>,
+    pub default_timeout_ms: u64,
+    pub max_timeout_ms: u64,
+    pub max_request_bytes: usize,
+    pub max_response_bytes: usize,
+    pub max_redirects: u32,
+    /// Requests a single tool call may make.
+    pub max_requests_per_call: u32,
+}
+
+impl Default for EgressConfig {
+    fn default() -> Self {
+        EgressConfig {
+            allow_private_addresses: false,
+            overrides: BTreeMap::new(),
+            default_timeout_ms: 10_000,
+            max_timeout_ms: 30_000,
+            max_request_bytes: 1 << 20,
+            max_response_bytes: 8 << 20,
+            max_redirects: 5,
+            max_requests_per_call: 50,
+        }
+    }
+}
+
+/// Engine-wide settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    pub max_instances: u32,
+    pub max_memory_bytes: usize,
+    pub pooling: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        let d = crate::plugin::EngineSettings::default();
+        EngineConfig {
+            max_instances: d.max_instances,
+            max_memory_bytes: d.max_memory_bytes,
+            pooling: d.pooling,
+        }
+    }
+}
+
+/// Settings for one connector.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorConfig {
+    /// Limits for this connector's plugin, replacing the defaults.
+    pub limits: Option<PluginLimits>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(".latchkey")
+}
+fn default_database() -> PathBuf {
+    PathBuf::from("latchkey.db")
+}
+fn default_master_key_file() -> PathBuf {
+    PathBuf::from("master.key")
+}
+fn default_plugins_dir() -> PathBuf {
+    PathBuf::from("plugins")
+}
+
+impl Config {
+    /// Read and check `path`; relative paths inside are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, base).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_path_buf(),
+                message,
+            },
+            ConfigError::Invalid { message, .. } => ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parse TOML text; `base` anchors relative paths.
+    pub fn parse(text: &str, base: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
+        config.data_dir = base.join(&config.data_dir);
+        config.database = config.data_dir.join(&config.database);
+        config.master_key_file = config.data_dir.join(&config.master_key_file);
+        config.plugins_dir = base.join(&config.plugins_dir);
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: PathBuf::new(),
+            message,
+        };
+        for (id, c) in &self.connectors {
+            if !crate::plugin::manifest::valid_connector_id(id) {
+                return Err(invalid(format!(
+                    "[connectors.{id}]: not a valid connector id"
+                )));
+            }
+            if let Some(l) = &c.limits
+                && l.memory_bytes > self.engine.max_memory_bytes
+            {
+                return Err(invalid(format!(
+                    "[connectors.{id}.limits] memory_bytes exceeds engine.max_memory_bytes"
+                )));
+            }
+        }
+        if self.limits.memory_bytes > self.engine.max_memory_bytes {
+            return Err(invalid(
+                "limits.memory_bytes exceeds engine.max_memory_bytes".into(),
+            ));
+        }
+        if self.egress.default_timeout_ms > self.egress.max_timeout_ms {
+            return Err(invalid(
+                "egress.default_timeout_ms exceeds egress.max_timeout_ms".into(),
+            ));
+        }
+        if let Some(u) = &self.public_url
+            && !matches!(u.scheme(), "http" | "https")
+        {
+            return Err(invalid("public_url must be http(s)".into()));
+        }
+        Ok(())
+    }
+
+    /// The base URL for links the gateway hands out.
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.as_str().trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The limits for `connector_id`: its own, or the defaults.
+    pub fn limits_for(&self, connector_id: &str) -> PluginLimits {
+        self.connectors
+            .get(connector_id)
+            .and_then(|c| c.limits.clone())
+            .unwrap_or_else(|| self.limits.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let c = Config::parse("", Path::new("/etc/latchkey")).expect("empty config is valid");
+        assert_eq!(
+            c.database,
+            PathBuf::from("/etc/latchkey/.latchkey/latchkey.db")
+        );
+        assert_eq!(c.plugins_dir, PathBuf::from("/etc/latchkey/plugins"));
+        assert!(!c.egress.allow_private_addresses);
+        assert_eq!(c.public_base(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn typos_and_junk_are_refused_with_a_location() {
+        let err = Config::parse("[egress]\nallow_private_adresses = true\n", Path::new("."))
+            .expect_err("typo");
+        assert!(err.to_string().contains("allow_private_adresses"), "{err}");
+        let err = Config::parse("listen = [[[", Path::new(".")).expect_err("junk");
+        assert!(err.to_string().contains("line 1"), "{err}");
+        let err = Config::parse("[limits]\nmemory_bytes = 99999999999\n", Path::new("."))
+            .expect_err("too big");
+        assert!(err.to_string().contains("memory_bytes"), "{err}");
+    }
+
+    #[test]
+    fn per_connector_limits() {
+        let c = Config::parse(
+            "[connectors.notion.limits]\ncpu_time = 500\n",
+            Path::new("."),
+        )
+        .expect("valid");
+        assert_eq!(
+            c.limits_for("notion").cpu_time,
+            std::time::Duration::from_millis(500)
+        );
+        assert_eq!(c.limits_for("linear"), PluginLimits::default());
+    }
+}

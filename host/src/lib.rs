@@ -1,0 +1,16 @@
+//! Latchkey: an auth gateway for AI agents.
+//!
+//! Agents call tools through the gateway; it holds the credentials, runs each connector in a
+//! WebAssembly sandbox, and attaches credentials to the connector's outgoing requests itself,
+//! only toward the hosts the connector declared.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod egress;
+pub mod ids;
+pub mod plugin;
+pub mod toolcall;
+pub mod vault;

@@ -1,0 +1,321 @@
+//! The `latchkey` binary: the gateway server and the operator's command line.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use latchkey::api;
+use latchkey::app::{self, App};
+use latchkey::auth::api_keys;
+use latchkey::config::Config;
+use latchkey::vault::{KeyKind, MasterKey, NewConnection, Owner, SchemeKind, SecretField};
+
+#[derive(Parser)]
+#[command(name = "latchkey", version, about = "Auth gateway for AI agents")]
+struct Cli {
+    /// Configuration file (default: ./latchkey.toml if present, else built-in defaults).
+    #[arg(long, short, env = "LATCHKEY_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve,
+    /// Manage agent keys.
+    #[command(subcommand)]
+    AgentKey(KeyCommand),
+    /// Manage admin keys.
+    #[command(subcommand)]
+    AdminKey(KeyCommand),
+    /// Manage stored credentials.
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+    /// Check a plugin file and print its manifest.
+    Inspect { file: PathBuf },
+    /// Vault maintenance.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create a key; it is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum ConnectionCommand {
+    /// Store an API key (or, with --username, a password) read from standard input.
+    Set {
+        #[arg(long)]
+        connector: String,
+        #[arg(long, conflicts_with = "group", required_unless_present = "group")]
+        user: Option<String>,
+        #[arg(long)]
+        group: Option<String>,
+        /// Store a basic credential with this username; the password comes from stdin.
+        #[arg(long)]
+        username: Option<String>,
+        /// Scopes the credential grants, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List connections.
+    List {
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Delete a connection and its secrets.
+    Delete { id: String },
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Re-wrap the data keys under a new master key (read from a file). Running gateways keep
+    /// working; start them with the new key afterwards.
+    RotateMasterKey {
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
+    /// Generate a new master key file (mode 0600).
+    GenerateKey { file: PathBuf },
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(p) => Ok(Config::load(p)?),
+        None if Path::new("latchkey.toml").exists() => {
+            Ok(Config::load(Path::new("latchkey.toml"))?)
+        }
+        None => Ok(Config::parse("", Path::new("."))?),
+    }
+}
+
+fn read_secret_from_stdin() -> anyhow::Result<SecretString> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading the secret from standard input")?;
+    let trimmed = text.trim_end_matches(['\n', '\r']);
+    if trimmed.is_empty() {
+        bail!("no secret on standard input (pipe it in: `… | latchkey connection set …`)");
+    }
+    Ok(SecretString::from(trimmed.to_string()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    let config = load_config(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::AgentKey(cmd) => keys(config, KeyKind::Agent, cmd).await,
+        Command::AdminKey(cmd) => keys(config, KeyKind::Admin, cmd).await,
+        Command::Connection(cmd) => connection(config, cmd).await,
+        Command::Inspect { file } => inspect(config, &file).await,
+        Command::Vault(cmd) => vault(config, cmd).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let app = App::start(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "latchkey is serving");
+    // One line on stdout for scripts and tests that started us on port 0.
+    println!("latchkey listening on http://{addr}");
+    std::io::stdout().flush()?;
+    axum::serve(listener, api::router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn keys(config: Config, kind: KeyKind, cmd: KeyCommand) -> anyhow::Result<()> {
+    let vault = app::open_vault(&config).await?;
+    match cmd {
+        KeyCommand::Create { name } => {
+            let (record, key) = api_keys::create(&vault, kind, &name).await?;
+            eprintln!(
+                "created {} key {} ({}); it is shown once:",
+                kind.as_str(),
+                record.id,
+                record.name
+            );
+            println!("{}", key.expose_secret());
+        }
+        KeyCommand::List => {
+            for k in vault.list_api_keys(kind).await? {
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{}", k.id, state, k.name);
+            }
+        }
+        KeyCommand::Revoke { id } => {
+            if !vault.revoke_api_key(&id).await? {
+                bail!("no active key {id}");
+            }
+            eprintln!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn connection(config: Config, cmd: ConnectionCommand) -> anyhow::Result<()> {
+    let vault = app::open_vault(&config).await?;
+    match cmd {
+        ConnectionCommand::Set {
+            connector,
+            user,
+            group,
+            username,
+            scopes,
+        } => {
+            let owner = match (user, group) {
+                (Some(u), None) => Owner::User(u),
+                (None, Some(g)) => Owner::Group(g),
+                _ => bail!("give exactly one of --user or --group"),
+            };
+            let secret = read_secret_from_stdin()?;
+            let mut metadata = std::collections::BTreeMap::new();
+            let (scheme, field) = match username {
+                Some(u) => {
+                    metadata.insert("username".to_string(), u);
+                    (SchemeKind::Basic, SecretField::Password)
+                }
+                None => (SchemeKind::ApiKey, SecretField::ApiKey),
+            };
+            let record = vault
+                .put_connection(
+                    NewConnection {
+                        connector_id: connector,
+                        owner,
+                        scheme,
+                        granted_scopes: scopes,
+                        metadata,
+                        expires_at: None,
+                    },
+                    vec![(field, secret)],
+                )
+                .await?;
+            println!("{}", record.id);
+        }
+        ConnectionCommand::List { user } => {
+            for c in vault.list_connections(user.map(Owner::User)).await? {
+                println!(
+                    "{}\t{}\t{:?}\t{}\t{:?}",
+                    c.id,
+                    c.connector_id,
+                    c.owner,
+                    c.scheme.as_str(),
+                    c.status
+                );
+            }
+        }
+        ConnectionCommand::Delete { id } => {
+            if !vault.delete_connection(&id).await? {
+                bail!("no connection {id}");
+            }
+            eprintln!("deleted {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn inspect(config: Config, file: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let runtime = latchkey::plugin::PluginRuntime::new(&latchkey::plugin::EngineSettings {
+        pooling: false,
+        ..Default::default()
+    })?;
+    let plugin = runtime
+        .load(bytes, Some(file.to_path_buf()), |id| config.limits_for(id))
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&plugin.manifest)?);
+    Ok(())
+}
+
+async fn vault(config: Config, cmd: VaultCommand) -> anyhow::Result<()> {
+    match cmd {
+        VaultCommand::RotateMasterKey { new_key_file } => {
+            let env_key = std::env::var("LATCHKEY_MASTER_KEY").ok();
+            let (old, _) = MasterKey::load_or_create(env_key.as_deref(), &config.master_key_file)?;
+            let text = std::fs::read_to_string(&new_key_file)
+                .with_context(|| format!("reading {}", new_key_file.display()))?;
+            let new = MasterKey::parse(&text, &format!("in {}", new_key_file.display()))?;
+            let db = latchkey::vault::Db::open(&config.database)?;
+            let n = db
+                .write(move |conn| latchkey::vault::keyring::rotate_master_key(conn, &old, &new))
+                .await?;
+            eprintln!("re-wrapped {n} data key(s); restart gateways with the new key");
+        }
+        VaultCommand::GenerateKey { file } => {
+            let (key, created) = MasterKey::load_or_create(None, &file)?;
+            if !created {
+                bail!("{} already exists; not overwriting it", file.display());
+            }
+            eprintln!("wrote master key {} to {}", key.id(), file.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! The plugin's `http.send`, bound to one call: the connector's allowlist, the connection's
+//! credential (attached only when the plugin asks to authenticate), and a request budget.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+
+use crate::egress::{
+    AllowList, Credential, Egress, EgressError, Method as EgressMethod, OutboundRequest,
+};
+use crate::plugin::{HttpError, HttpRequest, HttpResponse, Method, Outbound};
+
+/// One call's view of egress.
+pub struct CallOutbound {
+    egress: Arc<Egress>,
+    allow: Arc<AllowList>,
+    credential: Option<Credential>,
+    handle: Handle,
+    remaining: AtomicU32,
+}
+
+impl CallOutbound {
+    /// Bind egress to a call. `handle` is the runtime the blocking plugin thread reaches back to.
+    pub fn new(
+        egress: Arc<Egress>,
+        allow: Arc<AllowList>,
+        credential: Option<Credential>,
+        handle: Handle,
+        max_requests: u32,
+    ) -> Self {
+        CallOutbound {
+            egress,
+            allow,
+            credential,
+            handle,
+            remaining: AtomicU32::new(max_requests),
+        }
+    }
+}
+
+fn method(m: Method) -> EgressMethod {
+    match m {
+        Method::Get => EgressMethod::Get,
+        Method::Head => EgressMethod::Head,
+        Method::Post => EgressMethod::Post,
+        Method::Put => EgressMethod::Put,
+        Method::Patch => EgressMethod::Patch,
+        Method::Delete => EgressMethod::Delete,
+        Method::Options => EgressMethod::Options,
+    }
+}
+
+impl Outbound for CallOutbound {
+    fn send(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let left = self
+            .remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if left.is_err() {
+            return Err(HttpError::Denied(
+                "this call has used up its request budget".into(),
+            ));
+        }
+        let credential = match (req.authenticate, &self.credential) {
+            (true, Some(c)) => Some(c),
+            (true, None) => return Err(HttpError::NoCredential),
+            (false, _) => None,
+        };
+        let outbound = OutboundRequest {
+            method: method(req.method),
+            url: req.url,
+            headers: req.headers,
+            body: req.body,
+            timeout: req
+                .timeout_ms
+                .map(|ms| Duration::from_millis(u64::from(ms))),
+        };
+        let result = self
+            .handle
+            .block_on(self.egress.send(&self.allow, outbound, credential));
+        match result {
+            Ok(r) => Ok(HttpResponse {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            }),
+            Err(e) => Err(match e {
+                EgressError::Denied(m) => HttpError::Denied(m),
+                EgressError::InvalidRequest(m) => HttpError::InvalidRequest(m),
+                EgressError::NoCredential => HttpError::NoCredential,
+                EgressError::Timeout => HttpError::Timeout,
+                EgressError::TooLarge => HttpError::TooLarge,
+                EgressError::Transport(m) => HttpError::Transport(m),
+            }),
+        }
+    }
+}
