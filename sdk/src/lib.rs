@@ -1,0 +1,80 @@
+//! Write a Latchkey connector in a few lines: typed tools with derived JSON Schemas, a manifest
+//! builder, and HTTP where "attach the user's credential" is one call and the credential itself
+//! never enters the sandbox.
+//!
+//! ```ignore
+//! use latchkey_sdk::prelude::*;
+//!
+//! /// Find pages by title.
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Search { query: String }
+//!
+//! fn search(_: &Context, input: Search) -> Result<serde_json::Value, CallError> {
+//!     Request::post("https://api.example.com/search")
+//!         .json(&serde_json::json!({ "q": input.query }))?
+//!         .authenticated()
+//!         .send()?
+//!         .json()
+//! }
+//!
+//! struct Example;
+//!
+//! impl Connector for Example {
+//!     fn manifest() -> Manifest {
+//!         Manifest::new("example", "Example", env!("CARGO_PKG_VERSION"))
+//!             .auth(ApiKeyScheme::bearer("API key"))
+//!             .allow_host("https://api.example.com")
+//!     }
+//!     fn tools() -> Tools {
+//!         Tools::new().read_only("search", "Find pages by title.", &[], search)
+//!     }
+//!     fn verify(_: &Context) -> Result<Identity, CallError> {
+//!         let me: serde_json::Value = Request::get("https://api.example.com/me").authenticated().send()?.json()?;
+//!         Ok(Identity::new(me["id"].as_str().unwrap_or_default()))
+//!     }
+//! }
+//!
+//! latchkey_sdk::export_connector!(Example);
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-wasip2`; on other targets the crate still
+//! compiles (for clippy and tests) and [`testing`] stands in for the host.
+
+pub mod auth;
+pub mod bindings;
+pub mod connector;
+pub mod context;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod identity;
+pub mod log;
+pub mod manifest;
+mod percent;
+pub mod schema;
+pub mod status;
+pub mod testing;
+pub mod tools;
+mod transport;
+
+pub use auth::{
+    ApiKeyScheme, AuthScheme, BasicScheme, Oauth2Scheme, Placement, ServiceAccountScheme,
+    TokenEndpointAuth, TokenResponseShape,
+};
+pub use connector::Connector;
+pub use context::{CallContext, Context};
+pub use error::{AuthError, CallError, UpstreamError};
+pub use http::{HttpError, Method, Request, Response};
+pub use identity::Identity;
+pub use manifest::Manifest;
+pub use schema::NoInput;
+pub use tools::Tools;
+
+/// Everything a connector usually needs, in one `use`.
+pub mod prelude {
+    pub use crate::{
+        ApiKeyScheme, AuthError, BasicScheme, CallError, Connector, Context, HttpError, Identity,
+        Manifest, Method, NoInput, Oauth2Scheme, Placement, Request, Response,
+        ServiceAccountScheme, Tools, graphql,
+    };
+}
