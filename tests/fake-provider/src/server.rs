@@ -1,0 +1,145 @@
+//! Starting, controlling and stopping a fake provider in-process.
+
+use std::io;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::Json;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::linear::{self, LinearSeed};
+use crate::notion::{self, NotionSeed};
+use crate::record::RecordedRequest;
+use crate::state::State;
+use crate::{control, echo, record};
+
+/// Why the fake could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot resolve `{0}`: {1}")]
+    Resolve(String, #[source] io::Error),
+    #[error("`{0}` is not a loopback address: the fake provider only listens on this machine")]
+    NotLoopback(String),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, #[source] io::Error),
+}
+
+/// Entry point: `FakeProvider::start("127.0.0.1:0")`.
+pub struct FakeProvider;
+
+impl FakeProvider {
+    /// Listens on `addr` (loopback only; port 0 picks a free port) and serves in the background.
+    pub async fn start(addr: &str) -> Result<RunningFake, StartError> {
+        let candidates: Vec<SocketAddr> = tokio::net::lookup_host(addr)
+            .await
+            .map_err(|e| StartError::Resolve(addr.to_owned(), e))?
+            .collect();
+        let Some(&first) = candidates.first() else {
+            return Err(StartError::NotLoopback(addr.to_owned()));
+        };
+        if !candidates.iter().all(|a| a.ip().is_loopback()) {
+            return Err(StartError::NotLoopback(addr.to_owned()));
+        }
+        let listener = TcpListener::bind(first)
+            .await
+            .map_err(|e| StartError::Bind(first, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(first, e))?;
+        let state = State::default();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = app(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    // A dropped sender stops the server too.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(RunningFake {
+            addr,
+            state,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+}
+
+/// Every route: the apps (recorded, echoed) under their prefixes, and the controls.
+fn app(state: State) -> Router {
+    let apps = Router::new()
+        .nest("/notion", notion::router())
+        .nest("/linear", linear::router())
+        .layer(from_fn_with_state(state.clone(), echo::layer))
+        .layer(from_fn_with_state(state.clone(), record::layer));
+    apps.merge(control::router())
+        .fallback(|| async {
+            let body = json!({ "error": "no such route on the fake provider" });
+            (StatusCode::NOT_FOUND, Json(body))
+        })
+        .with_state(state)
+}
+
+/// A fake provider serving in the background; dropping it stops the server.
+pub struct RunningFake {
+    addr: SocketAddr,
+    state: State,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl RunningFake {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`; apps live under `/notion` and `/linear`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Accepts `token` as a Notion integration secret for a new workspace (idempotent).
+    pub fn add_notion_token(&self, token: &str, user_name: &str) -> NotionSeed {
+        self.state
+            .with(|inner| notion::add_token(inner, token, user_name))
+    }
+
+    /// Accepts `key` as a Linear API key for a new account with one team (idempotent).
+    pub fn add_linear_key(&self, key: &str, user_name: &str) -> LinearSeed {
+        self.state
+            .with(|inner| linear::add_key(inner, key, user_name))
+    }
+
+    /// The app requests received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.with(|inner| inner.requests.clone())
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.state.with(|inner| inner.requests.clear());
+    }
+
+    /// Turns echo mode on or off (see [`crate::echo`]).
+    pub fn set_echo(&self, enabled: bool) {
+        self.state.with(|inner| inner.echo = enabled);
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.map_err(io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
