@@ -1,0 +1,12 @@
+//! Harness for end-to-end tests: builds what is needed once, starts the real `latchkey`
+//! binary on a port the OS picks with its own SQLite file, and talks to it over HTTP.
+
+pub mod build;
+pub mod gateway;
+
+pub use gateway::{Gateway, GatewayOptions};
+
+/// reqwest is built without a TLS provider of its own: install ring once per process.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
