@@ -1,0 +1,116 @@
+//! Building the wasm side: the target, the bundled plugins, the test fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// The workspace root (the folder holding this repository's `Cargo.toml`).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Where cargo puts build output: `CARGO_TARGET_DIR` (CI keeps it outside the clone) or `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => root().join("target"),
+    }
+}
+
+/// `cargo`, as the one running us.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Run a command, failing loudly with what it was.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Install the wasm target if it is missing.
+pub fn ensure_wasm_target() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to add the wasm32-wasip2 target")?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the {WASM_TARGET} target");
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+fn build_workspace(dir: &str, out: &str) -> Result<Vec<PathBuf>> {
+    let root = root();
+    let manifest = root.join(dir).join("Cargo.toml");
+    // Each wasm workspace gets its own target folder (beside the host's, wherever that is).
+    let wasm_target = target_dir().join(format!("wasm-{out}"));
+    run(cargo()
+        .args([
+            "build",
+            "--release",
+            "--target",
+            WASM_TARGET,
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&wasm_target))?;
+    let built = wasm_target.join(WASM_TARGET).join("release");
+    let dest = root.join("target").join(out);
+    std::fs::create_dir_all(&dest).with_context(|| format!("creating {}", dest.display()))?;
+    // Replace the folder's contents so a removed plugin does not linger.
+    for entry in std::fs::read_dir(&dest)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    let mut copied = Vec::new();
+    for entry in
+        std::fs::read_dir(&built).with_context(|| format!("reading {}", built.display()))?
+    {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+            let target = dest.join(name);
+            std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
+            copied.push(target);
+        }
+    }
+    if copied.is_empty() {
+        bail!("no .wasm files were built in {}", built.display());
+    }
+    Ok(copied)
+}
+
+/// Build the bundled connectors into `target/plugins/` and the fixtures into `target/test-plugins/`.
+pub fn plugins() -> Result<()> {
+    ensure_wasm_target()?;
+    let bundled = build_workspace("plugins", "plugins")?;
+    let fixtures = build_workspace("tests/plugins", "test-plugins")?;
+    eprintln!(
+        "xtask: {} bundled plugin(s) in target/plugins, {} fixture(s) in target/test-plugins",
+        bundled.len(),
+        fixtures.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! `cargo xtask …`: the project's commands, each doing its own set-up on a fresh machine.
+//!
+//! - `cargo xtask demo`  — build everything, start the fake provider and the gateway, print a
+//!   tool call to try.
+//! - `cargo xtask test`  — build plugins and fixtures, then run the whole test suite.
+//! - `cargo xtask build-plugins` — build the bundled connectors and the test fixtures.
+//! - `cargo xtask bench` — release build, then the benchmarks.
+
+mod build;
+mod demo;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the connector plugins (and test fixtures) for wasm32-wasip2.
+    BuildPlugins,
+    /// Run the gateway with SQLite, the bundled plugins and a local fake provider.
+    Demo {
+        /// Port for the gateway.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Run the whole test suite.
+    Test {
+        /// Extra arguments passed to `cargo test` (after `--`).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// Run the benchmarks (release build).
+    Bench {
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::BuildPlugins => build::plugins(),
+        Command::Demo { port } => demo::run(port),
+        Command::Test { args } => {
+            build::plugins()?;
+            let mut cmd = build::cargo();
+            cmd.args(["test", "--workspace", "--no-fail-fast"]);
+            if !args.is_empty() {
+                cmd.arg("--").args(args);
+            }
+            build::run(&mut cmd)
+        }
+        Command::Bench { args } => {
+            build::plugins()?;
+            let mut cmd = build::cargo();
+            cmd.args(["bench", "-p", "latchkey"]);
+            if !args.is_empty() {
+                cmd.arg("--").args(args);
+            }
+            build::run(&mut cmd)
+        }
+    }
+}
