@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::oauth::refresh::Refresher;
 use crate::config::Config;
 use crate::egress::{Egress, EgressSettings};
 use crate::plugin::{EngineSettings, PluginRuntime, Registry};
@@ -16,6 +17,8 @@ pub enum StartError {
     Runtime(#[from] crate::plugin::LoadError),
     #[error("egress: {0}")]
     Egress(String),
+    #[error("provider config for {connector}: {reason}")]
+    Provider { connector: String, reason: String },
     #[error("cannot read the plugins folder {path}: {source}")]
     PluginsFolder {
         path: std::path::PathBuf,
@@ -30,6 +33,11 @@ pub struct App {
     pub runtime: Arc<PluginRuntime>,
     pub registry: Arc<Registry>,
     pub egress: Arc<Egress>,
+    /// Single-flight locks and backoff for token refresh.
+    pub refresher: Refresher,
+    /// Wakes agents waiting on a connect session.
+    pub sessions_changed: tokio::sync::Notify,
+    public_base: String,
 }
 
 impl std::fmt::Debug for App {
@@ -70,8 +78,17 @@ pub async fn open_vault(config: &Config) -> Result<Vault, StartError> {
 }
 
 impl App {
-    /// Open the vault, build the plugin runtime, load the plugins folder.
-    pub async fn start(config: Config) -> Result<Arc<App>, StartError> {
+    /// The externally visible base URL, for links handed to users.
+    pub fn public_base(&self) -> &str {
+        &self.public_base
+    }
+
+    /// Open the vault, build the plugin runtime, load the plugins folder. `bound` is the
+    /// address actually listened on (links use it when no `public_url` is configured).
+    pub async fn start(
+        config: Config,
+        bound: Option<std::net::SocketAddr>,
+    ) -> Result<Arc<App>, StartError> {
         crate::egress::install_crypto_provider();
         let vault = open_vault(&config).await?;
         let runtime = Arc::new(PluginRuntime::new(&EngineSettings {
@@ -101,12 +118,72 @@ impl App {
         } else {
             tracing::warn!(path = %config.plugins_dir.display(), "plugins folder does not exist; no connectors loaded");
         }
-        Ok(Arc::new(App {
+        sync_provider_configs(&config, &vault).await?;
+        let public_base = match (&config.public_url, bound) {
+            (Some(u), _) => u.as_str().trim_end_matches('/').to_string(),
+            (None, Some(addr)) => format!("http://{addr}"),
+            (None, None) => config.public_base(),
+        };
+        let app = Arc::new(App {
             config,
             vault,
             runtime,
             registry,
             egress,
-        }))
+            refresher: Refresher::default(),
+            sessions_changed: tokio::sync::Notify::new(),
+            public_base,
+        });
+        let replayed = crate::auth::oauth::refresh::replay_journal(&app).await?;
+        if replayed > 0 {
+            tracing::warn!(replayed, "applied token responses journaled before a crash");
+        }
+        Ok(app)
     }
+}
+
+/// Write the config file's OAuth clients into the vault (secrets sealed), so one table is the
+/// source of truth; clients added through the admin API are kept.
+async fn sync_provider_configs(config: &Config, vault: &Vault) -> Result<(), StartError> {
+    use crate::vault::providers::{self, ProviderConfig};
+    use secrecy::SecretString;
+    for (id, c) in &config.connectors {
+        let Some(o) = &c.oauth else { continue };
+        let fail = |reason: String| StartError::Provider {
+            connector: id.clone(),
+            reason,
+        };
+        let secret = match (&o.client_secret_env, &o.client_secret_file) {
+            (Some(var), None) => Some(
+                std::env::var(var)
+                    .map_err(|_| fail(format!("environment variable {var} is not set")))?,
+            ),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?
+                    .trim()
+                    .to_string(),
+            ),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(fail(
+                    "give client_secret_env or client_secret_file, not both".into(),
+                ));
+            }
+        };
+        let provider = ProviderConfig {
+            connector_id: id.clone(),
+            client_id: o.client_id.clone(),
+            client_secret: secret.map(SecretString::from),
+            scopes: o.scopes.clone(),
+            issuer: o.issuer.clone(),
+            updated_at: crate::clock::now_ms(),
+        };
+        let keyring = vault.keyring().clone();
+        vault
+            .db()
+            .write(move |conn| providers::put(conn, &keyring, &provider))
+            .await?;
+    }
+    Ok(())
 }

@@ -53,9 +53,54 @@ pub struct Config {
     /// Default limits for every plugin.
     #[serde(default)]
     pub limits: PluginLimits,
+    /// Connect links.
+    #[serde(default)]
+    pub connect: ConnectConfig,
     /// Per-connector settings, by connector id.
     #[serde(default)]
     pub connectors: BTreeMap<String, ConnectorConfig>,
+}
+
+/// Connect-link settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectConfig {
+    /// Minutes a connect link stays valid (at most 30).
+    pub session_ttl_minutes: u32,
+    /// Origins a connect flow may send the user back to (`return_to`); nothing else.
+    pub allowed_return_origins: Vec<String>,
+}
+
+impl Default for ConnectConfig {
+    fn default() -> Self {
+        ConnectConfig {
+            session_ttl_minutes: 30,
+            allowed_return_origins: Vec::new(),
+        }
+    }
+}
+
+impl ConnectConfig {
+    /// The link lifetime in milliseconds.
+    pub fn session_ttl_ms(&self) -> i64 {
+        i64::from(self.session_ttl_minutes) * 60_000
+    }
+}
+
+/// The operator's OAuth client for a connector. The secret comes from the environment or a
+/// file, never from the config file itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClientConfig {
+    pub client_id: String,
+    /// Environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// File holding the client secret (relative to the config file).
+    pub client_secret_file: Option<PathBuf>,
+    /// Scopes to ask for instead of the connector's defaults.
+    pub scopes: Option<Vec<String>>,
+    /// Expected `iss` (RFC 9207) instead of the connector's declared issuer.
+    pub issuer: Option<String>,
 }
 
 /// Egress policy settings.
@@ -116,6 +161,8 @@ impl Default for EngineConfig {
 pub struct ConnectorConfig {
     /// Limits for this connector's plugin, replacing the defaults.
     pub limits: Option<PluginLimits>,
+    /// The OAuth client to use with this connector's provider.
+    pub oauth: Option<OAuthClientConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -165,6 +212,13 @@ impl Config {
         config.database = config.data_dir.join(&config.database);
         config.master_key_file = config.data_dir.join(&config.master_key_file);
         config.plugins_dir = base.join(&config.plugins_dir);
+        for c in config.connectors.values_mut() {
+            if let Some(o) = &mut c.oauth
+                && let Some(f) = &o.client_secret_file
+            {
+                o.client_secret_file = Some(base.join(f));
+            }
+        }
         config.check()?;
         Ok(config)
     }
@@ -185,6 +239,19 @@ impl Config {
             {
                 return Err(invalid(format!(
                     "[connectors.{id}.limits] memory_bytes exceeds engine.max_memory_bytes"
+                )));
+            }
+        }
+        if self.connect.session_ttl_minutes == 0 || self.connect.session_ttl_minutes > 30 {
+            return Err(invalid("connect.session_ttl_minutes must be 1..30".into()));
+        }
+        for origin in &self.connect.allowed_return_origins {
+            let ok = url::Url::parse(origin)
+                .map(|u| u.origin().ascii_serialization() == origin.trim_end_matches('/'))
+                .unwrap_or(false);
+            if !ok {
+                return Err(invalid(format!(
+                    "connect.allowed_return_origins: {origin:?} is not an origin like https://app.example.com"
                 )));
             }
         }

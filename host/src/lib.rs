@@ -12,5 +12,6 @@ pub mod config;
 pub mod egress;
 pub mod ids;
 pub mod plugin;
+pub mod testhooks;
 pub mod toolcall;
 pub mod vault;

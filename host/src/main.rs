@@ -154,12 +154,12 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
-    let app = App::start(config).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "latchkey is serving");
+    let app = App::start(config, Some(addr)).await?;
+    tracing::info!(%addr, public = app.public_base(), "latchkey is serving");
     // One line on stdout for scripts and tests that started us on port 0.
     println!("latchkey listening on http://{addr}");
     std::io::stdout().flush()?;

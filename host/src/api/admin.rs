@@ -16,7 +16,7 @@ use super::problem::Problem;
 use super::tools::valid_principal_id;
 use crate::app::App;
 use crate::auth::api_keys;
-use crate::plugin::AuthScheme;
+use crate::plugin::{AuthScheme, LoadedPlugin, ServiceAccountKind};
 use crate::vault::{
     ConnectionRecord, KeyKind, NewConnection, Owner, SchemeKind, SecretField, VaultError,
 };
@@ -34,7 +34,8 @@ fn storage(e: VaultError) -> Problem {
     }
 }
 
-/// A static credential in a request body: an API key (or personal token), or username+password.
+/// A credential an operator stores directly: an API key (or personal token), username and
+/// password, or a service account (RFC 7523 key, or client credentials).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case", tag = "type")]
 pub enum StaticCredential {
@@ -44,6 +45,15 @@ pub enum StaticCredential {
     Basic {
         username: String,
         password: SecretString,
+    },
+    ServiceAccount {
+        client_email: String,
+        private_key: SecretString,
+        subject: Option<String>,
+    },
+    ClientCredentials {
+        client_id: String,
+        client_secret: SecretString,
     },
 }
 
@@ -119,10 +129,58 @@ pub fn prepare_static_connection(
             metadata.insert("username".into(), username);
             (SchemeKind::Basic, vec![(SecretField::Password, password)])
         }
+        StaticCredential::ServiceAccount {
+            client_email,
+            private_key,
+            subject,
+        } => {
+            let kind = service_account_kind(&plugin)?;
+            if kind != ServiceAccountKind::JwtBearer {
+                return Err(Problem::invalid_request(
+                    "this connector's service accounts use client credentials",
+                ));
+            }
+            crate::auth::oauth::jwt::check_key(&private_key)
+                .map_err(|e| Problem::invalid_request(e.to_string()))?;
+            metadata.insert("client_email".into(), client_email);
+            if let Some(sub) = subject {
+                metadata.insert("subject".into(), sub);
+            }
+            // The key is checked above; it is sealed like any other secret and never logged.
+            return Ok((
+                NewConnection {
+                    connector_id: plugin.manifest.id.clone(),
+                    owner,
+                    scheme: SchemeKind::ServiceAccount,
+                    granted_scopes: body.granted_scopes,
+                    metadata,
+                    expires_at: None,
+                },
+                vec![(SecretField::PrivateKey, private_key)],
+            ));
+        }
+        StaticCredential::ClientCredentials {
+            client_id,
+            client_secret,
+        } => {
+            if service_account_kind(&plugin)? != ServiceAccountKind::ClientCredentials {
+                return Err(Problem::invalid_request(
+                    "this connector's service accounts use a JWT key",
+                ));
+            }
+            metadata.insert("client_id".into(), client_id);
+            (
+                SchemeKind::ServiceAccount,
+                vec![(SecretField::ClientSecret, client_secret)],
+            )
+        }
     };
     for (_, secret) in &secrets {
         let s = secret.expose_secret();
-        if s.is_empty() || s.len() > 8192 || s.chars().any(char::is_control) {
+        if s.is_empty()
+            || s.len() > 16384
+            || (s.chars().any(char::is_control) && !s.contains("PRIVATE KEY"))
+        {
             return Err(Problem::invalid_request(
                 "the credential must be 1..8192 printable characters",
             ));
@@ -141,7 +199,25 @@ pub fn prepare_static_connection(
     ))
 }
 
-/// `POST /v1/admin/connections`: store an API key or basic credential for a user or group.
+fn service_account_kind(plugin: &LoadedPlugin) -> Result<ServiceAccountKind, Problem> {
+    plugin
+        .manifest
+        .auth
+        .iter()
+        .find_map(|s| match s {
+            AuthScheme::ServiceAccount(a) => Some(a.kind),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Problem::invalid_request(format!(
+                "connector {:?} does not accept service accounts",
+                plugin.manifest.id
+            ))
+        })
+}
+
+/// `POST /v1/admin/connections`: store an API key, basic credential or service account for a
+/// user or group.
 pub async fn put_connection(
     State(app): State<Arc<App>>,
     AdminCaller(admin): AdminCaller,
@@ -186,23 +262,33 @@ pub async fn list_connections(
     Ok(Json(json!({ "connections": list })))
 }
 
-/// `DELETE /v1/admin/connections/{id}`.
+/// `DELETE /v1/admin/connections/{id}`: revoke upstream when the connector says how, then
+/// delete every local secret whatever the provider answered.
 pub async fn delete_connection(
     State(app): State<Arc<App>>,
     AdminCaller(admin): AdminCaller,
     Path(id): Path<String>,
-) -> Result<StatusCode, Problem> {
-    if app.vault.delete_connection(&id).await.map_err(storage)? {
-        tracing::info!(admin = %admin.id, connection = %id, "connection deleted");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "connection_not_found",
-            "No such connection",
-            format!("no connection {id:?}"),
-        ))
-    }
+) -> Result<Json<Value>, Problem> {
+    let connection = app
+        .vault
+        .get_connection(&id)
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "connection_not_found",
+                "No such connection",
+                format!("no connection {id:?}"),
+            )
+        })?;
+    let upstream = crate::auth::oauth::revoke::disconnect(&app, &connection)
+        .await
+        .map_err(storage)?;
+    tracing::info!(admin = %admin.id, connection = %id, upstream = ?upstream, "connection deleted");
+    Ok(Json(
+        json!({ "deleted": id, "upstream_revocation": upstream }),
+    ))
 }
 
 /// Body of `POST /v1/admin/agent-keys`.

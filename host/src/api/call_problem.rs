@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::problem::Problem;
+use crate::auth::connect::ConnectLink;
 use crate::plugin::{AuthScheme, CallFailure, LoadedPlugin};
 use crate::toolcall::ToolCallError;
 
@@ -29,6 +30,15 @@ pub fn connect_info(plugin: &LoadedPlugin) -> Value {
     })
 }
 
+/// Where an agent can wait for the user to finish connecting.
+pub fn authorization(link: &ConnectLink) -> Value {
+    json!({
+        "id": link.session.id,
+        "status_url": format!("/v1/authorizations/{}", link.session.id),
+        "expires_at": link.session.expires_at,
+    })
+}
+
 impl From<ToolCallError> for Problem {
     fn from(e: ToolCallError) -> Problem {
         let detail = e.to_string();
@@ -43,40 +53,78 @@ impl From<ToolCallError> for Problem {
                 detail,
             )
             .with("errors", json!(errors)),
-            ToolCallError::AuthorizationRequired { plugin, user } => Problem::new(
+            ToolCallError::AuthorizationRequired { plugin, user, link } => Problem::new(
                 StatusCode::FORBIDDEN,
                 "authorization_required",
                 "The user must connect this app first",
                 format!(
-                    "{user:?} has not connected {}. Ask them to connect it (see `connector.instructions`), then retry.",
+                    "{user:?} has not connected {}. Send them to connect_url, then retry (or wait on authorization.status_url).",
                     plugin.manifest.name
                 ),
             )
+            .with("connect_url", json!(link.url))
+            .with("authorization", authorization(&link))
             .with("connector", connect_info(&plugin)),
             ToolCallError::ReauthorizationRequired {
-                plugin, connection_id, reason, ..
-            } => Problem::new(
-                StatusCode::FORBIDDEN,
-                "reauthorization_required",
-                "The user must reconnect this app",
-                format!("The {} connection no longer works ({reason}); the user must reconnect it.", plugin.manifest.name),
-            )
-            .with("connector", connect_info(&plugin))
-            .with("connection_id", json!(connection_id))
-            .with("reason", json!(reason)),
+                plugin,
+                connection_id,
+                reason,
+                link,
+            } => {
+                let mut p = Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "reauthorization_required",
+                    "The user must reconnect this app",
+                    format!(
+                        "The {} connection no longer works ({reason}); {}.",
+                        plugin.manifest.name,
+                        if link.is_some() { "send its owner to connect_url" } else { "an operator must replace it" }
+                    ),
+                )
+                .with("connector", connect_info(&plugin))
+                .with("connection_id", json!(connection_id))
+                .with("reason", json!(reason));
+                if let Some(link) = link {
+                    p = p.with("connect_url", json!(link.url)).with("authorization", authorization(&link));
+                }
+                p
+            }
             ToolCallError::InsufficientScope {
                 plugin,
                 connection_id,
                 missing,
-            } => Problem::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
-                "The connection lacks permissions this tool needs",
+                link,
+            } => {
+                let mut p = Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "insufficient_scope",
+                    "The connection lacks permissions this tool needs",
+                    format!("{detail}; send the user to connect_url to grant just those."),
+                )
+                .with("connector", connect_info(&plugin))
+                .with("connection_id", json!(connection_id))
+                .with("missing_scopes", json!(missing));
+                if let Some(link) = link {
+                    p = p.with("connect_url", json!(link.url)).with("authorization", authorization(&link));
+                }
+                p
+            }
+            ToolCallError::TokenRefreshUnavailable { retry_after } => {
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "token_refresh_unavailable",
+                    "The app's authorization server is unavailable",
+                    detail,
+                );
+                p.retry_after = Some(u32::try_from(retry_after.as_secs().max(1)).unwrap_or(u32::MAX));
+                p
+            }
+            ToolCallError::ProviderNotConfigured(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "provider_not_configured",
+                "The operator has not configured this app's OAuth client",
                 detail,
-            )
-            .with("connector", connect_info(&plugin))
-            .with("connection_id", json!(connection_id))
-            .with("missing_scopes", json!(missing)),
+            ),
             ToolCallError::Upstream { status, .. } => {
                 Problem::new(StatusCode::BAD_GATEWAY, "upstream_error", "The app's API returned an error", detail)
                     .with("upstream_status", json!(status))

@@ -4,7 +4,11 @@ pub mod admin;
 pub mod body;
 pub mod call_problem;
 pub mod caller;
+pub mod connect;
+pub mod groups;
+pub mod pages;
 pub mod problem;
+pub mod providers;
 pub mod tools;
 
 use std::sync::Arc;
@@ -32,6 +36,25 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/tools", get(tools::list))
         .route("/v1/tools/{tool}/call", post(tools::call))
         .route("/v1/connectors", get(connectors))
+        .route("/v1/connect-sessions", post(connect::create_for_agent))
+        .route(
+            "/v1/authorizations/{id}",
+            get(connect::authorization_status),
+        )
+        .route(
+            "/v1/oauth/callback/{connector}",
+            get(connect::oauth_callback),
+        )
+        .route("/connect/{id}/{token}", get(connect::page))
+        .route("/connect/{id}/{token}/oauth", post(connect::start_oauth))
+        .route(
+            "/connect/{id}/{token}/credential",
+            post(connect::submit_credential),
+        )
+        .route(
+            "/v1/admin/connect-sessions",
+            post(connect::create_for_admin),
+        )
         .route(
             "/v1/admin/connections",
             post(admin::put_connection).get(admin::list_connections),
@@ -46,6 +69,17 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/v1/admin/agent-keys/{id}", delete(admin::revoke_agent_key))
         .route("/v1/admin/plugins", get(admin::list_plugins))
+        .route("/v1/admin/providers", get(providers::list))
+        .route(
+            "/v1/admin/providers/{connector}",
+            axum::routing::put(providers::put).delete(providers::delete),
+        )
+        .route(
+            "/v1/admin/groups/{id}",
+            axum::routing::put(groups::put)
+                .get(groups::get)
+                .delete(groups::delete),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

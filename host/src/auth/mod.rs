@@ -1,3 +1,6 @@
-//! Authentication of callers (agents and operators) and, later, of users with their apps.
+//! Authentication: of callers (agent and admin keys), and of users with their apps (connect
+//! sessions, OAuth, service accounts).
 
 pub mod api_keys;
+pub mod connect;
+pub mod oauth;

@@ -82,6 +82,12 @@ impl Egress {
         })
     }
 
+    /// Where a URL really goes once the operator's overrides apply: for URLs the gateway hands
+    /// to a browser (authorize pages), which must follow the same routing as its own requests.
+    pub fn route(&self, url: &url::Url) -> url::Url {
+        self.router.apply(url)
+    }
+
     /// The settings this egress enforces.
     pub fn settings(&self) -> &EgressSettings {
         &self.settings

@@ -16,7 +16,8 @@ pub enum CredentialError {
     Vault(#[from] VaultError),
 }
 
-fn place(
+/// Where a secret goes, per a declared placement.
+pub fn place(
     placement: &Placement,
     secret: secrecy::SecretString,
     username: Option<&str>,

@@ -1,17 +1,25 @@
-//! One tool call, end to end: resolve the tool, validate the input, find the user's
-//! connection, build the credential, run the plugin with egress bound to that credential.
+//! One tool call, end to end: resolve the tool, validate the input, pick the connection (own,
+//! then shared), check scopes, keep tokens fresh, build the credential, run the plugin with
+//! egress bound to that credential; refresh once and retry once if the upstream says expired.
 
 pub mod credential;
+pub mod error;
 pub mod outbound;
+pub mod select;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
 
+pub use error::ToolCallError;
+
 use crate::app::App;
-use crate::plugin::{AuthError, CallContext, CallError, CallFailure, LoadedPlugin, ToolSpec};
-use crate::vault::{ConnectionRecord, ConnectionStatus, Owner, VaultError};
+use crate::auth::connect::{self, ConnectLink};
+use crate::auth::oauth::provider::scheme_of;
+use crate::auth::oauth::refresh::{self, RefreshError};
+use crate::plugin::{AuthError, CallContext, CallError, LoadedPlugin, ToolSpec};
+use crate::vault::{ConnectionRecord, ConnectionStatus, Owner, SchemeKind};
 
 use credential::CredentialError;
 use outbound::CallOutbound;
@@ -39,62 +47,9 @@ pub struct ToolOutput {
     pub connection: UsedConnection,
 }
 
-/// Why a call did not produce output. Each maps to one stable problem type.
-#[derive(Debug, thiserror::Error)]
-pub enum ToolCallError {
-    #[error("no tool named {0:?}")]
-    ToolNotFound(String),
-    #[error("the input does not match the tool's schema")]
-    InvalidInput(Vec<String>),
-    #[error("user {user:?} has not connected {}", .plugin.manifest.id)]
-    AuthorizationRequired {
-        plugin: Arc<LoadedPlugin>,
-        user: String,
-    },
-    #[error("the {connector} connection must be re-authorized: {reason}")]
-    ReauthorizationRequired {
-        plugin: Arc<LoadedPlugin>,
-        connector: String,
-        connection_id: String,
-        reason: String,
-    },
-    #[error("the connection lacks scopes {missing:?}")]
-    InsufficientScope {
-        plugin: Arc<LoadedPlugin>,
-        connection_id: String,
-        missing: Vec<String>,
-    },
-    #[error("the upstream API answered {status}: {message}")]
-    Upstream { status: u16, message: String },
-    #[error("the upstream API is rate limiting")]
-    RateLimited { retry_after_secs: Option<u32> },
-    #[error("the connector reported an error: {0}")]
-    ConnectorError(String),
-    #[error(transparent)]
-    PluginFailed(#[from] CallFailure),
-    #[error(transparent)]
-    Storage(#[from] VaultError),
-}
-
-impl ToolCallError {
-    fn reauth(
-        plugin: &Arc<LoadedPlugin>,
-        connection: &ConnectionRecord,
-        reason: impl Into<String>,
-    ) -> Self {
-        ToolCallError::ReauthorizationRequired {
-            plugin: plugin.clone(),
-            connector: plugin.manifest.id.clone(),
-            connection_id: connection.id.clone(),
-            reason: reason.into(),
-        }
-    }
-}
-
 /// The scopes `tool` needs that `connection` was not granted. API keys and basic credentials
 /// carry no OAuth scopes: the upstream's own permissions on the key decide.
 pub fn missing_scopes(tool: &ToolSpec, connection: &ConnectionRecord) -> Vec<String> {
-    use crate::vault::SchemeKind;
     if matches!(connection.scheme, SchemeKind::ApiKey | SchemeKind::Basic) {
         return Vec::new();
     }
@@ -105,7 +60,84 @@ pub fn missing_scopes(tool: &ToolSpec, connection: &ConnectionRecord) -> Vec<Str
         .collect()
 }
 
-/// Run `call`. Nothing is written to storage on any error path of this function.
+/// A link for the connection's owner to (re)connect, asking for `scopes` (empty: defaults).
+async fn link_for(
+    app: &App,
+    plugin: &LoadedPlugin,
+    owner: &Owner,
+    scopes: Vec<String>,
+) -> Result<ConnectLink, ToolCallError> {
+    Ok(connect::find_or_create(app, &plugin.manifest.id, owner.clone(), scopes).await?)
+}
+
+/// Scopes for an incremental-consent link: just the missing ones where the provider keeps
+/// earlier grants (`include_granted_scopes`), otherwise everything the connection needs.
+fn incremental_scopes(
+    plugin: &LoadedPlugin,
+    connection: &ConnectionRecord,
+    missing: &[String],
+) -> Vec<String> {
+    let keeps_grants = scheme_of(plugin).is_some_and(|s| s.include_granted_scopes);
+    let mut scopes: Vec<String> = if keeps_grants {
+        Vec::new()
+    } else {
+        connection.granted_scopes.clone()
+    };
+    for m in missing {
+        if !scopes.contains(m) {
+            scopes.push(m.clone());
+        }
+    }
+    scopes
+}
+
+async fn reauth(
+    app: &App,
+    plugin: &Arc<LoadedPlugin>,
+    connection: &ConnectionRecord,
+    reason: String,
+) -> ToolCallError {
+    let link = match connection.scheme {
+        // Keep asking for what the connection had.
+        SchemeKind::Oauth2 | SchemeKind::ApiKey | SchemeKind::Basic => link_for(
+            app,
+            plugin,
+            &connection.owner,
+            connection.granted_scopes.clone(),
+        )
+        .await
+        .ok(),
+        // Service accounts are fixed by the operator, not reconnected by a user.
+        SchemeKind::ServiceAccount => None,
+    };
+    ToolCallError::ReauthorizationRequired {
+        plugin: plugin.clone(),
+        connection_id: connection.id.clone(),
+        reason,
+        link,
+    }
+}
+
+async fn refreshed(
+    app: &App,
+    plugin: &Arc<LoadedPlugin>,
+    connection: &ConnectionRecord,
+    force: bool,
+) -> Result<ConnectionRecord, ToolCallError> {
+    match refresh::ensure_fresh(app, plugin, connection, force).await {
+        Ok(c) => Ok(c),
+        Err(RefreshError::NeedsReauth(reason)) => {
+            Err(reauth(app, plugin, connection, reason).await)
+        }
+        Err(RefreshError::Transient { retry_after }) => {
+            Err(ToolCallError::TokenRefreshUnavailable { retry_after })
+        }
+        Err(RefreshError::Provider(e)) => Err(e.into()),
+        Err(RefreshError::Vault(e)) => Err(e.into()),
+    }
+}
+
+/// Run `call`. Refusals write nothing, except a connect session when the user must act.
 pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError> {
     let (plugin, tool) = app
         .registry
@@ -115,40 +147,85 @@ pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError>
         .validate_input(&tool.name, &call.input)
         .map_err(ToolCallError::InvalidInput)?;
 
-    let connector = plugin.manifest.id.clone();
-    let owner = Owner::User(call.user_id.clone());
-    let connection = app
-        .vault
-        .find_connection(&connector, &owner)
-        .await?
-        .ok_or_else(|| ToolCallError::AuthorizationRequired {
+    let Some(mut connection) =
+        select::connection_for(app, &plugin.manifest.id, &call.user_id).await?
+    else {
+        let link = link_for(
+            app,
+            &plugin,
+            &Owner::User(call.user_id.clone()),
+            tool.required_scopes.clone(),
+        )
+        .await?;
+        return Err(ToolCallError::AuthorizationRequired {
             plugin: plugin.clone(),
             user: call.user_id.clone(),
-        })?;
-    match connection.status {
-        ConnectionStatus::Active => {}
-        ConnectionStatus::NeedsReauth | ConnectionStatus::Revoked => {
-            let reason = connection
-                .status_reason
-                .clone()
-                .unwrap_or_else(|| "revoked".into());
-            return Err(ToolCallError::reauth(&plugin, &connection, reason));
-        }
+            link,
+        });
+    };
+    if connection.status != ConnectionStatus::Active {
+        let reason = connection
+            .status_reason
+            .clone()
+            .unwrap_or_else(|| "revoked".into());
+        return Err(reauth(app, &plugin, &connection, reason).await);
     }
     let missing = missing_scopes(&tool, &connection);
     if !missing.is_empty() {
+        let scopes = incremental_scopes(&plugin, &connection, &missing);
+        let link = link_for(app, &plugin, &connection.owner, scopes).await.ok();
         return Err(ToolCallError::InsufficientScope {
             plugin: plugin.clone(),
             connection_id: connection.id.clone(),
             missing,
+            link,
         });
     }
+    connection = refreshed(app, &plugin, &connection, false).await?;
+    tracing::info!(connection = %connection.id, owner = ?connection.owner, "using connection");
 
+    let mut retried = false;
+    loop {
+        let result = invoke(app, &plugin, &tool, &call, &connection).await?;
+        match result {
+            Ok(output) => {
+                return Ok(ToolOutput {
+                    output,
+                    connection: UsedConnection {
+                        id: connection.id.clone(),
+                        owner: connection.owner.clone(),
+                    },
+                });
+            }
+            // One refresh and one retry when the upstream says the token expired.
+            Err(CallError::Auth(AuthError::Expired))
+                if !retried
+                    && matches!(
+                        connection.scheme,
+                        SchemeKind::Oauth2 | SchemeKind::ServiceAccount
+                    ) =>
+            {
+                retried = true;
+                tracing::info!(connection = %connection.id, "upstream says the token expired: refreshing once");
+                connection = refreshed(app, &plugin, &connection, true).await?;
+            }
+            Err(e) => return Err(call_error(app, &plugin, &connection, e).await),
+        }
+    }
+}
+
+async fn invoke(
+    app: &App,
+    plugin: &Arc<LoadedPlugin>,
+    tool: &ToolSpec,
+    call: &ToolCall,
+    connection: &ConnectionRecord,
+) -> Result<Result<Value, CallError>, ToolCallError> {
     let credential =
-        match credential::for_connection(&app.vault, &plugin.manifest, &connection).await {
+        match credential::for_connection(&app.vault, &plugin.manifest, connection).await {
             Ok(c) => c,
             Err(CredentialError::Vault(e)) => return Err(e.into()),
-            Err(e) => return Err(ToolCallError::reauth(&plugin, &connection, e.to_string())),
+            Err(e) => return Err(reauth(app, plugin, connection, e.to_string()).await),
         };
     let outbound = Arc::new(CallOutbound::new(
         app.egress.clone(),
@@ -163,45 +240,49 @@ pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError>
         metadata: connection.metadata.clone(),
         granted_scopes: connection.granted_scopes.clone(),
     };
-    let input = call.input.to_string();
-    let result = app
+    Ok(app
         .runtime
-        .call_tool(&plugin, &ctx, &tool.name, input, outbound)
-        .await?;
-    let used = UsedConnection {
-        id: connection.id.clone(),
-        owner: connection.owner.clone(),
-    };
-    match result {
-        Ok(output) => Ok(ToolOutput {
-            output,
-            connection: used,
-        }),
-        Err(CallError::InvalidInput(m)) => Err(ToolCallError::InvalidInput(vec![m])),
-        Err(CallError::Auth(AuthError::InsufficientScope(missing))) => {
-            Err(ToolCallError::InsufficientScope {
+        .call_tool(plugin, &ctx, &tool.name, call.input.to_string(), outbound)
+        .await?)
+}
+
+async fn call_error(
+    app: &App,
+    plugin: &Arc<LoadedPlugin>,
+    connection: &ConnectionRecord,
+    e: CallError,
+) -> ToolCallError {
+    match e {
+        CallError::InvalidInput(m) => ToolCallError::InvalidInput(vec![m]),
+        CallError::Auth(AuthError::InsufficientScope(missing)) => {
+            let scopes = incremental_scopes(plugin, connection, &missing);
+            let link = link_for(app, plugin, &connection.owner, scopes).await.ok();
+            ToolCallError::InsufficientScope {
                 plugin: plugin.clone(),
                 connection_id: connection.id.clone(),
                 missing,
-            })
+                link,
+            }
         }
-        Err(CallError::Auth(AuthError::Expired)) => {
-            Err(ToolCallError::reauth(&plugin, &connection, "expired"))
+        CallError::Auth(AuthError::Expired) => {
+            reauth(app, plugin, connection, "expired".into()).await
         }
-        Err(CallError::Auth(AuthError::Revoked)) => {
-            Err(ToolCallError::reauth(&plugin, &connection, "revoked"))
+        CallError::Auth(AuthError::Revoked) => {
+            reauth(app, plugin, connection, "revoked".into()).await
         }
-        Err(CallError::Auth(AuthError::Invalid(m))) => Err(ToolCallError::reauth(
-            &plugin,
-            &connection,
-            format!("the upstream rejected the credential: {m}"),
-        )),
-        Err(CallError::Upstream { status, message }) => {
-            Err(ToolCallError::Upstream { status, message })
+        CallError::Auth(AuthError::Invalid(m)) => {
+            reauth(
+                app,
+                plugin,
+                connection,
+                format!("the upstream rejected the credential: {m}"),
+            )
+            .await
         }
-        Err(CallError::RateLimited { retry_after_secs }) => {
-            Err(ToolCallError::RateLimited { retry_after_secs })
+        CallError::Upstream { status, message } => ToolCallError::Upstream { status, message },
+        CallError::RateLimited { retry_after_secs } => {
+            ToolCallError::RateLimited { retry_after_secs }
         }
-        Err(CallError::Internal(m)) => Err(ToolCallError::ConnectorError(m)),
+        CallError::Internal(m) => ToolCallError::ConnectorError(m),
     }
 }

@@ -114,6 +114,7 @@ pub enum SecretField {
     AccessToken,
     RefreshToken,
     PrivateKey,
+    ClientSecret,
 }
 
 impl SecretField {
@@ -125,6 +126,7 @@ impl SecretField {
             SecretField::AccessToken => "access_token",
             SecretField::RefreshToken => "refresh_token",
             SecretField::PrivateKey => "private_key",
+            SecretField::ClientSecret => "client_secret",
         }
     }
 }
@@ -143,6 +145,31 @@ pub struct ConnectionRecord {
     pub expires_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Bumped on every token change: a refresher that waited can tell someone else refreshed.
+    pub token_version: i64,
+}
+
+/// New tokens for an OAuth or service-account connection.
+pub struct TokenUpdate {
+    pub access_token: SecretString,
+    /// `None` keeps the stored refresh token (a response without one does not erase it).
+    pub refresh_token: Option<SecretString>,
+    pub expires_at: Option<i64>,
+    /// `None` keeps the recorded scopes.
+    pub granted_scopes: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for TokenUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenUpdate")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("expires_at", &self.expires_at)
+            .field("granted_scopes", &self.granted_scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What to store for a new (or replaced) connection, besides its secrets.
@@ -158,7 +185,7 @@ pub struct NewConnection {
 
 const TABLE: &str = "connection_secrets";
 const COLUMNS: &str = "id, connector_id, owner_kind, owner_id, scheme, status, status_reason, \
-                       granted_scopes, metadata, expires_at, created_at, updated_at";
+                       granted_scopes, metadata, expires_at, created_at, updated_at, token_version";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, VaultError>> {
     let owner_kind: String = r.get(2)?;
@@ -173,6 +200,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, VaultError
     let expires_at: Option<i64> = r.get(9)?;
     let created_at: i64 = r.get(10)?;
     let updated_at: i64 = r.get(11)?;
+    let token_version: i64 = r.get(12)?;
     Ok((|| {
         Ok(ConnectionRecord {
             id,
@@ -186,6 +214,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, VaultError
             expires_at,
             created_at,
             updated_at,
+            token_version,
         })
     })())
 }
@@ -344,6 +373,64 @@ pub fn read_secret(
     )?;
     let text = std::str::from_utf8(&plain).map_err(|_| VaultError::SecretTampered)?;
     Ok(Some(SecretString::from(text.to_owned())))
+}
+
+/// Replace a connection's tokens atomically (refresh token first in the same transaction, so a
+/// rotated one is never lost while the new access token is in use) and mark it active.
+pub fn update_tokens(
+    conn: &mut Connection,
+    keyring: &Keyring,
+    id: &str,
+    update: &TokenUpdate,
+    journal_id: Option<&str>,
+) -> Result<ConnectionRecord, VaultError> {
+    let tx = conn.transaction()?;
+    if let Some(j) = journal_id {
+        super::token_journal::remove(&tx, j)?;
+    }
+    if let Some(refresh) = &update.refresh_token {
+        write_secret(&tx, keyring, id, SecretField::RefreshToken, refresh)?;
+    }
+    write_secret(
+        &tx,
+        keyring,
+        id,
+        SecretField::AccessToken,
+        &update.access_token,
+    )?;
+    let scopes = update
+        .granted_scopes
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    let n = tx.execute(
+        "UPDATE connections SET expires_at = ?2, granted_scopes = COALESCE(?3, granted_scopes), \
+         token_version = token_version + 1, status = 'active', status_reason = NULL, updated_at = ?4 WHERE id = ?1",
+        params![id, update.expires_at, scopes, now_ms()],
+    )?;
+    if n == 0 {
+        return Err(VaultError::Malformed(format!(
+            "connection {id} does not exist"
+        )));
+    }
+    let record =
+        get(&tx, id)?.ok_or_else(|| VaultError::Malformed("connection vanished".into()))?;
+    tx.commit()?;
+    Ok(record)
+}
+
+/// Set a connection's status and the reason for it.
+pub fn set_status(
+    conn: &Connection,
+    id: &str,
+    status: ConnectionStatus,
+    reason: Option<&str>,
+) -> Result<bool, VaultError> {
+    let n = conn.execute(
+        "UPDATE connections SET status = ?2, status_reason = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, status.as_str(), reason, now_ms()],
+    )?;
+    Ok(n > 0)
 }
 
 /// Delete a connection and every secret of it. Returns whether it existed.

@@ -126,6 +126,22 @@ impl Keyring {
         Ok((self.active.clone(), sealed))
     }
 
+    /// A key for one purpose (e.g. MACs on connect links), derived from the active data key so
+    /// it lives exactly as long as the data it protects and is never stored.
+    pub fn derive(&self, purpose: &str) -> Result<SecretBox<[u8; KEY_LEN]>, VaultError> {
+        use hmac::{Hmac, Mac};
+        let key = self
+            .keys
+            .get(&self.active)
+            .ok_or(VaultError::DataKeyCorrupt(self.active.clone()))?;
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.expose_secret())
+            .map_err(|_| VaultError::DataKeyCorrupt(self.active.clone()))?;
+        mac.update(b"latchkey derive v1\0");
+        mac.update(purpose.as_bytes());
+        let out: [u8; KEY_LEN] = mac.finalize().into_bytes().into();
+        Ok(SecretBox::new(Box::new(out)))
+    }
+
     /// Open a secret sealed by [`Keyring::seal`] at the same place.
     pub fn open(
         &self,

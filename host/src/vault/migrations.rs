@@ -61,6 +61,81 @@ const MIGRATIONS: &[&str] = &[
         revoked_at  INTEGER
     );
     "#,
+    // 2: OAuth consent, token lifecycle, shared credentials.
+    r#"
+    ALTER TABLE connections ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+
+    -- The operator's OAuth client per connector; the secret is sealed.
+    CREATE TABLE provider_configs (
+        connector_id   TEXT PRIMARY KEY,
+        client_id      TEXT NOT NULL,
+        scopes         TEXT,
+        issuer         TEXT,
+        data_key_id    TEXT REFERENCES data_keys (id),
+        secret_nonce   BLOB,
+        secret_sealed  BLOB,
+        updated_at     INTEGER NOT NULL
+    );
+
+    -- A single-use, expiring link where a user connects one connector.
+    CREATE TABLE connect_sessions (
+        id            TEXT PRIMARY KEY,
+        connector_id  TEXT NOT NULL,
+        owner_kind    TEXT NOT NULL CHECK (owner_kind IN ('user', 'group')),
+        owner_id      TEXT NOT NULL,
+        scopes        TEXT NOT NULL DEFAULT '[]',
+        return_to     TEXT,
+        status        TEXT NOT NULL DEFAULT 'pending'
+                      CHECK (status IN ('pending', 'completed', 'failed', 'expired')),
+        error         TEXT,
+        connection_id TEXT,
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        completed_at  INTEGER
+    );
+    CREATE INDEX connect_sessions_owner ON connect_sessions (connector_id, owner_kind, owner_id, status);
+
+    -- OAuth `state`: single-use, short-lived, bound to a session, a browser, a verifier.
+    CREATE TABLE oauth_states (
+        state_hash      BLOB PRIMARY KEY,
+        session_id      TEXT NOT NULL REFERENCES connect_sessions (id) ON DELETE CASCADE,
+        connector_id    TEXT NOT NULL,
+        browser_hash    BLOB NOT NULL,
+        redirect_uri    TEXT NOT NULL,
+        issuer          TEXT,
+        scopes          TEXT NOT NULL,
+        data_key_id     TEXT NOT NULL REFERENCES data_keys (id),
+        verifier_nonce  BLOB NOT NULL,
+        verifier_sealed BLOB NOT NULL,
+        created_at      INTEGER NOT NULL,
+        expires_at      INTEGER NOT NULL,
+        used_at         INTEGER
+    );
+
+    -- Token responses written the moment they arrive, applied afterwards: a crash in between
+    -- replays the entry at start instead of losing a rotated refresh token.
+    CREATE TABLE token_journal (
+        id             TEXT PRIMARY KEY,
+        connection_id  TEXT NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
+        data_key_id    TEXT NOT NULL REFERENCES data_keys (id),
+        nonce          BLOB NOT NULL,
+        sealed         BLOB NOT NULL,
+        created_at     INTEGER NOT NULL
+    );
+
+    -- Groups share connections with their members, per connector, by explicit policy.
+    CREATE TABLE groups (
+        id                TEXT PRIMARY KEY,
+        shared_connectors TEXT NOT NULL DEFAULT '[]',
+        updated_at        INTEGER NOT NULL
+    );
+    CREATE TABLE group_members (
+        group_id TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+        user_id  TEXT NOT NULL,
+        PRIMARY KEY (group_id, user_id)
+    );
+    CREATE INDEX group_members_user ON group_members (user_id);
+    "#,
 ];
 
 /// The schema version this build writes.

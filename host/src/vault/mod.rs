@@ -1,13 +1,18 @@
 //! The vault: SQLite storage with every secret sealed (envelope encryption under a master key).
 
 pub mod api_keys;
+pub mod connect_sessions;
 pub mod connections;
 pub mod db;
 pub mod error;
+pub mod groups;
 pub mod keyring;
 pub mod master_key;
 pub mod migrations;
+pub mod oauth_states;
+pub mod providers;
 pub mod seal;
+pub mod token_journal;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +21,7 @@ use secrecy::SecretString;
 
 pub use api_keys::{ApiKeyRecord, KeyKind};
 pub use connections::{
-    ConnectionRecord, ConnectionStatus, NewConnection, Owner, SchemeKind, SecretField,
+    ConnectionRecord, ConnectionStatus, NewConnection, Owner, SchemeKind, SecretField, TokenUpdate,
 };
 pub use db::Db;
 pub use error::VaultError;
@@ -93,6 +98,40 @@ impl Vault {
         self.db
             .read(move |conn| connections::list(conn, owner.as_ref()))
             .await
+    }
+
+    /// Replace a connection's tokens (see [`connections::update_tokens`]).
+    pub async fn update_tokens(
+        &self,
+        id: &str,
+        update: TokenUpdate,
+        journal_id: Option<String>,
+    ) -> Result<ConnectionRecord, VaultError> {
+        let keyring = self.keyring.clone();
+        let id = id.to_string();
+        self.db
+            .write(move |conn| {
+                connections::update_tokens(conn, &keyring, &id, &update, journal_id.as_deref())
+            })
+            .await
+    }
+
+    /// Set a connection's status and reason.
+    pub async fn set_status(
+        &self,
+        id: &str,
+        status: ConnectionStatus,
+        reason: Option<String>,
+    ) -> Result<bool, VaultError> {
+        let id = id.to_string();
+        self.db
+            .write(move |conn| connections::set_status(conn, &id, status, reason.as_deref()))
+            .await
+    }
+
+    /// The keyring, for modules that seal their own fields.
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keyring
     }
 
     /// Delete a connection and its secrets.

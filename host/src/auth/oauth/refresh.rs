@@ -1,0 +1,335 @@
+//! Keeping tokens fresh: proactive (a margin before expiry) and reactive (after a 401),
+//! single-flight per connection, rotated refresh tokens journaled then committed before use,
+//! and failures classified: `invalid_grant` → re-auth, transient → backoff, `invalid_client`
+//! → operator problem.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use oauth2::RefreshToken;
+use rand::Rng;
+
+use super::error::{TokenError, classify};
+use super::http::TokenHttp;
+use super::provider::{self, ProviderError};
+use super::service_account;
+use super::tokens::{Journaled, TokenSet, received_now};
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::plugin::LoadedPlugin;
+use crate::vault::token_journal;
+use crate::vault::{ConnectionRecord, ConnectionStatus, SchemeKind, SecretField, VaultError};
+
+/// Refresh this long before the recorded expiry.
+pub const MARGIN_MS: i64 = 60_000;
+
+/// Why fresh tokens could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The connection is now `needs_reauth` (reason given); only the user can fix it.
+    #[error("the connection needs re-authorization ({0})")]
+    NeedsReauth(String),
+    /// The provider is unavailable; try again after `retry_after`.
+    #[error("the provider is temporarily unavailable")]
+    Transient { retry_after: Duration },
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    until: tokio::time::Instant,
+    failures: u32,
+}
+
+/// Per-connection locks and backoff, shared by all requests of this gateway instance.
+#[derive(Default)]
+pub struct Refresher {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    backoff: Mutex<HashMap<String, Backoff>>,
+}
+
+impl Refresher {
+    fn lock_for(&self, connection_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(connection_id.to_string()).or_default().clone()
+    }
+
+    fn backoff_remaining(&self, connection_id: &str) -> Option<Duration> {
+        let map = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        let b = map.get(connection_id)?;
+        let now = tokio::time::Instant::now();
+        (b.until > now).then(|| b.until - now)
+    }
+
+    fn record_failure(&self, connection_id: &str, retry_after: Option<Duration>) -> Duration {
+        let mut map = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        let failures = map.get(connection_id).map(|b| b.failures + 1).unwrap_or(1);
+        // Exponential from 1 s, capped at 5 min, with full jitter; never sooner than Retry-After.
+        let cap = Duration::from_secs(300)
+            .min(Duration::from_secs(1) * 2u32.saturating_pow(failures.min(9)));
+        let jittered = Duration::from_millis(
+            rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64),
+        );
+        let wait = retry_after.map(|r| r.max(jittered)).unwrap_or(jittered);
+        map.insert(
+            connection_id.to_string(),
+            Backoff {
+                until: tokio::time::Instant::now() + wait,
+                failures,
+            },
+        );
+        wait
+    }
+
+    fn clear(&self, connection_id: &str) {
+        self.backoff
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(connection_id);
+    }
+}
+
+/// Whether a connection's tokens are due for a proactive refresh.
+pub fn due(connection: &ConnectionRecord, now: i64) -> bool {
+    match connection.scheme {
+        SchemeKind::Oauth2 | SchemeKind::ServiceAccount => {
+            connection.expires_at.is_some_and(|e| e - MARGIN_MS <= now)
+        }
+        SchemeKind::ApiKey | SchemeKind::Basic => false,
+    }
+}
+
+/// Make sure `seen` has usable tokens. With `force`, refresh even if not yet due (the upstream
+/// said 401). Concurrent callers for one connection cause one token request; the rest wait and
+/// re-read what it stored.
+pub async fn ensure_fresh(
+    app: &App,
+    plugin: &LoadedPlugin,
+    seen: &ConnectionRecord,
+    force: bool,
+) -> Result<ConnectionRecord, RefreshError> {
+    let needs_initial = seen.scheme == SchemeKind::ServiceAccount && seen.token_version == 0;
+    if !force && !needs_initial && !due(seen, now_ms()) {
+        return Ok(seen.clone());
+    }
+    let lock = app.refresher.lock_for(&seen.id);
+    let _held = lock.lock().await;
+    let current = app
+        .vault
+        .get_connection(&seen.id)
+        .await?
+        .ok_or_else(|| RefreshError::NeedsReauth("the connection was deleted".into()))?;
+    if current.status != ConnectionStatus::Active {
+        return Err(RefreshError::NeedsReauth(
+            current
+                .status_reason
+                .clone()
+                .unwrap_or_else(|| "revoked".into()),
+        ));
+    }
+    // Someone else refreshed while we waited: use theirs.
+    if current.token_version != seen.token_version && !due(&current, now_ms()) {
+        return Ok(current);
+    }
+    if let Some(wait) = app.refresher.backoff_remaining(&current.id) {
+        return Err(RefreshError::Transient { retry_after: wait });
+    }
+    let outcome = match current.scheme {
+        SchemeKind::Oauth2 => refresh_oauth(app, plugin, &current).await,
+        SchemeKind::ServiceAccount => service_account::fetch(app, plugin, &current).await,
+        SchemeKind::ApiKey | SchemeKind::Basic => return Ok(current),
+    };
+    match outcome {
+        Ok(tokens) => {
+            app.refresher.clear(&current.id);
+            commit(app, &current, tokens).await
+        }
+        Err(Failure::Token(e)) => Err(handle_failure(app, plugin, &current, e).await),
+        Err(Failure::Reauth(reason)) => {
+            app.vault
+                .set_status(
+                    &current.id,
+                    ConnectionStatus::NeedsReauth,
+                    Some(reason.clone()),
+                )
+                .await?;
+            Err(RefreshError::NeedsReauth(reason))
+        }
+        Err(Failure::Provider(e)) => Err(e.into()),
+        Err(Failure::Vault(e)) => Err(e.into()),
+    }
+}
+
+/// What a token-fetching step can fail with.
+#[derive(Debug)]
+pub enum Failure {
+    Token(TokenError),
+    Reauth(String),
+    Provider(ProviderError),
+    Vault(VaultError),
+}
+
+impl From<VaultError> for Failure {
+    fn from(e: VaultError) -> Self {
+        Failure::Vault(e)
+    }
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        Failure::Provider(e)
+    }
+}
+
+async fn refresh_oauth(
+    app: &App,
+    plugin: &LoadedPlugin,
+    current: &ConnectionRecord,
+) -> Result<(TokenSet, i64), Failure> {
+    let Some(refresh_token) = app
+        .vault
+        .read_secret(&current.id, SecretField::RefreshToken)
+        .await?
+    else {
+        return Err(Failure::Reauth("expired".into()));
+    };
+    let resolved = provider::resolve(app, plugin).await?;
+    let client = resolved.client(None)?;
+    let http = TokenHttp::new(
+        &app.egress,
+        &[&resolved.scheme.token_url],
+        resolved.scheme.token_response.clone(),
+        resolved.separator(),
+    )
+    .map_err(|reason| {
+        Failure::Provider(ProviderError::BadEndpoint {
+            connector: resolved.connector_id.clone(),
+            reason,
+        })
+    })?;
+    let token = RefreshToken::new(secrecy::ExposeSecret::expose_secret(&refresh_token).to_string());
+    let request = client.exchange_refresh_token(&token).map_err(|e| {
+        Failure::Provider(ProviderError::BadEndpoint {
+            connector: resolved.connector_id.clone(),
+            reason: e.to_string(),
+        })
+    })?;
+    let result = request.request_async(&http).await;
+    let received = received_now();
+    match result {
+        Ok(response) => Ok((TokenSet::from(&response), received)),
+        Err(e) => Err(Failure::Token(classify(e, &http.observed()))),
+    }
+}
+
+/// Journal the new tokens, then commit them (refresh token first, one transaction).
+async fn commit(
+    app: &App,
+    current: &ConnectionRecord,
+    (tokens, received): (TokenSet, i64),
+) -> Result<ConnectionRecord, RefreshError> {
+    let payload = tokens
+        .journal(received, None)
+        .map_err(|e| VaultError::Malformed(e.to_string()))?;
+    let keyring = app.vault.keyring().clone();
+    let conn_id = current.id.clone();
+    let journal_id = app
+        .vault
+        .db()
+        .write(move |c| token_journal::write(c, &keyring, &conn_id, &payload))
+        .await?;
+    crate::testhooks::crash_point("after-token-journal");
+    let update = tokens.to_update(received, None);
+    let record = app
+        .vault
+        .update_tokens(&current.id, update, Some(journal_id))
+        .await?;
+    tracing::info!(connection = %record.id, version = record.token_version, "tokens refreshed");
+    Ok(record)
+}
+
+async fn handle_failure(
+    app: &App,
+    plugin: &LoadedPlugin,
+    current: &ConnectionRecord,
+    e: TokenError,
+) -> RefreshError {
+    match e {
+        TokenError::InvalidGrant(detail) => {
+            tracing::warn!(connection = %current.id, connector = %plugin.manifest.id, %detail, "grant rejected: re-authorization needed");
+            if let Err(e) = app
+                .vault
+                .set_status(
+                    &current.id,
+                    ConnectionStatus::NeedsReauth,
+                    Some("revoked".into()),
+                )
+                .await
+            {
+                return e.into();
+            }
+            RefreshError::NeedsReauth("revoked".into())
+        }
+        TokenError::InvalidClient(detail) => {
+            tracing::error!(connector = %plugin.manifest.id, %detail, "the provider rejected the OAuth client: fix the provider config");
+            if let Err(e) = app
+                .vault
+                .set_status(
+                    &current.id,
+                    ConnectionStatus::NeedsReauth,
+                    Some("invalid_client".into()),
+                )
+                .await
+            {
+                return e.into();
+            }
+            RefreshError::NeedsReauth("invalid_client".into())
+        }
+        TokenError::Refused(detail) => {
+            tracing::warn!(connection = %current.id, %detail, "refresh refused");
+            let wait = app.refresher.record_failure(&current.id, None);
+            RefreshError::Transient { retry_after: wait }
+        }
+        TokenError::Transient {
+            reason,
+            retry_after,
+        } => {
+            let wait = app.refresher.record_failure(&current.id, retry_after);
+            tracing::warn!(connection = %current.id, %reason, wait_ms = wait.as_millis() as u64, "refresh failed; backing off, token kept");
+            RefreshError::Transient { retry_after: wait }
+        }
+        TokenError::Malformed(detail) => {
+            let wait = app.refresher.record_failure(&current.id, None);
+            tracing::warn!(connection = %current.id, %detail, "unreadable token response; backing off");
+            RefreshError::Transient { retry_after: wait }
+        }
+    }
+}
+
+/// Apply journal entries a crash left behind (at start-up, before serving).
+pub async fn replay_journal(app: &App) -> Result<usize, VaultError> {
+    let keyring = app.vault.keyring().clone();
+    let entries = app
+        .vault
+        .db()
+        .read(move |c| token_journal::pending(c, &keyring))
+        .await?;
+    let count = entries.len();
+    for entry in entries {
+        let journaled: Journaled = serde_json::from_slice(&entry.payload)
+            .map_err(|e| VaultError::Malformed(e.to_string()))?;
+        app.vault
+            .update_tokens(
+                &entry.connection_id,
+                journaled.into_update(),
+                Some(entry.id.clone()),
+            )
+            .await?;
+        tracing::warn!(connection = %entry.connection_id, "replayed tokens journaled before a crash");
+    }
+    Ok(count)
+}
