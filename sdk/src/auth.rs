@@ -134,6 +134,7 @@ impl Default for TokenResponseShape {
             expires_in: None,
             scope: None,
             error: None,
+            error_aliases: Vec::new(),
         }
     }
 }

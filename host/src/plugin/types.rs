@@ -34,6 +34,8 @@ pub struct TokenResponseShape {
     pub expires_in: Option<String>,
     pub scope: Option<String>,
     pub error: Option<String>,
+    /// Provider error code → RFC 6749 error code.
+    pub error_aliases: Vec<(String, String)>,
 }
 
 /// OAuth 2.0 authorization code with PKCE.
@@ -266,6 +268,7 @@ impl From<wit::AuthScheme> for AuthScheme {
                     expires_in: o.token_response.expires_in,
                     scope: o.token_response.scope,
                     error: o.token_response.error,
+                    error_aliases: o.token_response.error_aliases,
                 },
                 placement: o.placement.into(),
             })),

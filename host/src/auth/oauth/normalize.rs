@@ -97,6 +97,12 @@ pub fn normalize(
         pointer(&json, &shape.error, "/error").filter(|e| !matches!(e, Value::Bool(false)))
     {
         let code = as_text(error).unwrap_or_else(|| "invalid_request".into());
+        let code = shape
+            .error_aliases
+            .iter()
+            .find(|(from, _)| *from == code)
+            .map(|(_, to)| to.clone())
+            .unwrap_or(code);
         let mut out = json!({ "error": code });
         if let Some(d) = json.get("error_description").and_then(as_text) {
             out["error_description"] = Value::String(d);
@@ -197,6 +203,17 @@ mod tests {
             "{public}"
         );
         assert!(public.contains("Acme"));
+    }
+
+    #[test]
+    fn provider_error_codes_map_to_rfc_6749_ones() {
+        let shape = TokenResponseShape {
+            error_aliases: vec![("bad_refresh_token".into(), "invalid_grant".into())],
+            ..Default::default()
+        };
+        let n = normalize(200, br#"{"error":"bad_refresh_token"}"#, &shape, ",");
+        assert_eq!(n.status, 400);
+        assert_eq!(parse(&n)["error"], "invalid_grant");
     }
 
     #[test]
