@@ -1,9 +1,11 @@
-//! Notion connector: search, read and create pages with an internal integration secret.
+//! Notion connector: search, read and create pages, with OAuth (a public integration) or an
+//! internal integration secret.
 
 mod blocks;
 mod page_id;
 mod summary;
 
+use latchkey_sdk::TokenEndpointAuth;
 use latchkey_sdk::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,11 @@ use serde_json::{Value, json};
 use page_id::PageId;
 
 const API: &str = "https://api.notion.com/v1";
+const AUTHORIZE_URL: &str = "https://api.notion.com/v1/oauth/authorize";
+const TOKEN_URL: &str = "https://api.notion.com/v1/oauth/token";
+const REVOKE_URL: &str = "https://api.notion.com/v1/oauth/revoke";
+/// Token-response fields kept on the connection (never secrets).
+const TOKEN_METADATA: [&str; 3] = ["workspace_name", "workspace_id", "bot_id"];
 /// The API version this connector is written against (sent on every request).
 const NOTION_VERSION: &str = "2022-06-28";
 
@@ -118,8 +125,15 @@ struct Notion;
 
 impl Connector for Notion {
     fn manifest() -> Manifest {
+        // Notion has no OAuth scopes: what the integration sees is the pages the user picks on
+        // Notion's consent screen. Its token endpoint wants HTTP Basic client authentication.
+        let oauth = Oauth2Scheme::new(AUTHORIZE_URL, TOKEN_URL)
+            .revoke_url(REVOKE_URL)
+            .extra_authorize_param("owner", "user")
+            .token_endpoint_auth(TokenEndpointAuth::ClientSecretBasic);
         Manifest::new("notion", "Notion", env!("CARGO_PKG_VERSION"))
             .description("Search, read and create Notion pages shared with an integration.")
+            .auth(oauth)
             .auth(ApiKeyScheme::bearer("Internal integration secret"))
             .allow_host("https://api.notion.com")
             .setup_instructions(include_str!("setup.md"))
@@ -152,12 +166,105 @@ impl Connector for Notion {
         let me: Value = notion(Request::get(format!("{API}/users/me")))
             .send()?
             .json()?;
-        Ok(Identity::from_json(&me, "/id", "/name")?.metadata_from(
-            &me,
-            "workspace_name",
-            "/bot/workspace_name",
-        ))
+        Ok(Identity::from_json(&me, "/id", "/name")?
+            .metadata_from(&me, "workspace_name", "/bot/workspace_name")
+            .metadata_from(&me, "workspace_id", "/bot/workspace_id"))
+    }
+
+    /// Keeps the workspace and bot of an OAuth authorization (Notion's token response carries
+    /// them beside the tokens).
+    fn connection_metadata(token_response: &Value) -> Result<Vec<(String, String)>, CallError> {
+        Ok(TOKEN_METADATA
+            .iter()
+            .filter_map(|key| {
+                let value = token_response.get(*key)?.as_str()?;
+                (!value.is_empty()).then(|| ((*key).to_owned(), value.to_owned()))
+            })
+            .collect())
     }
 }
 
 latchkey_sdk::export_connector!(Notion);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_sdk::{AuthScheme, Placement, testing};
+
+    #[test]
+    fn oauth_first_then_the_internal_secret() {
+        let manifest = Notion::manifest();
+        let AuthScheme::Oauth2(oauth) = &manifest.auth[0] else {
+            panic!("OAuth is preferred");
+        };
+        assert_eq!(oauth.authorize_url, AUTHORIZE_URL);
+        assert_eq!(oauth.token_url, TOKEN_URL);
+        assert_eq!(oauth.revoke_url.as_deref(), Some(REVOKE_URL));
+        assert!(oauth.default_scopes.is_empty(), "Notion has no scopes");
+        assert_eq!(
+            oauth.extra_authorize_params,
+            [("owner".to_owned(), "user".to_owned())]
+        );
+        assert_eq!(
+            oauth.token_endpoint_auth,
+            TokenEndpointAuth::ClientSecretBasic
+        );
+        assert_eq!(oauth.placement, Placement::Bearer);
+        assert!(matches!(manifest.auth[1], AuthScheme::ApiKey(_)));
+        assert_eq!(manifest.allowed_hosts, ["https://api.notion.com"]);
+        assert!(
+            manifest
+                .setup_instructions
+                .contains("/v1/oauth/callback/notion")
+        );
+    }
+
+    #[test]
+    fn metadata_keeps_workspace_and_bot_only() {
+        let response = json!({
+            "token_type": "bearer", "bot_id": "b1", "workspace_id": "w1",
+            "workspace_name": "Ada's Workspace", "workspace_icon": null,
+            "owner": {"type": "user", "user": {"id": "u1"}}, "duplicated_template_id": null,
+        });
+        let mut metadata = Notion::connection_metadata(&response).unwrap();
+        metadata.sort();
+        assert_eq!(
+            metadata,
+            [
+                ("bot_id".to_owned(), "b1".to_owned()),
+                ("workspace_id".to_owned(), "w1".to_owned()),
+                ("workspace_name".to_owned(), "Ada's Workspace".to_owned()),
+            ]
+        );
+        assert!(
+            Notion::connection_metadata(&json!({"workspace_name": 3}))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn verify_reads_the_bot_user() {
+        testing::mock_http(|req| {
+            assert_eq!(req.url, "https://api.notion.com/v1/users/me");
+            assert!(req.authenticate);
+            assert!(
+                req.headers
+                    .contains(&("Notion-Version".into(), NOTION_VERSION.into()))
+            );
+            Ok(testing::response(
+                200,
+                r#"{"object":"user","id":"b1","name":"Latchkey","type":"bot",
+                   "bot":{"workspace_name":"Ada's Workspace","workspace_id":"w1"}}"#,
+            ))
+        });
+        let me = Notion::verify(&testing::context(&[])).unwrap();
+        assert_eq!(me.subject, "b1");
+        assert_eq!(me.display_name.as_deref(), Some("Latchkey"));
+        assert!(
+            me.metadata
+                .contains(&("workspace_id".to_owned(), "w1".to_owned()))
+        );
+        testing::clear_http();
+    }
+}

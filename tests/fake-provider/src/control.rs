@@ -9,6 +9,9 @@
 //! | GET | `/_fake/requests` | | `[`[`crate::RecordedRequest`]`]` |
 //! | DELETE | `/_fake/requests` | | 204 |
 //! | PUT | `/_fake/echo` | `{"enabled": bool}` | `{"enabled": bool}` |
+//!
+//! The authorization server's controls live under `/_fake/oauth/...`: see
+//! [`crate::oauth::control`].
 
 use axum::Router;
 use axum::extract::State as AxumState;

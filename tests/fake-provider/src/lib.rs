@@ -1,11 +1,23 @@
-//! A local stand-in for the APIs Latchkey connectors call, over real HTTP on loopback.
+//! A local stand-in for the APIs Latchkey connectors call, and their OAuth servers, over real
+//! HTTP on loopback.
 //!
-//! Each app lives under a path prefix, because the gateway maps a real origin to a base URL in
-//! tests: `https://api.notion.com` → `{base_url}/notion`, `https://api.linear.app` →
-//! `{base_url}/linear`. The apps check credentials the way the real ones do and keep small
-//! in-memory data per credential. Every app request is recorded; echo mode reflects what was
-//! received into the response. Controls: the methods of [`RunningFake`], or `/_fake/...` over
-//! HTTP (see [`control`]).
+//! Each origin lives under a path prefix, because the gateway maps a real origin to a base URL
+//! in tests (API calls, its own token requests, and the authorize URLs it sends browsers to):
+//!
+//! | real origin | prefix | what |
+//! | --- | --- | --- |
+//! | `https://api.notion.com` | `/notion` | Notion API + OAuth (`/v1/oauth/{authorize,token,revoke}`) |
+//! | `https://api.linear.app` | `/linear` | Linear GraphQL |
+//! | `https://github.com` | `/github-web` | GitHub OAuth (`/login/oauth/{authorize,access_token}`) |
+//! | `https://api.github.com` | `/github` | GitHub REST |
+//! | `https://accounts.google.com` | `/google-accounts` | Google authorize (`/o/oauth2/v2/auth`) |
+//! | `https://oauth2.googleapis.com` | `/google-oauth` | Google `/token`, `/revoke` |
+//! | `https://www.googleapis.com` | `/google` | Drive API v3 |
+//!
+//! The apps check credentials the way the real ones do and keep small in-memory data per
+//! user. Every app request is recorded (secrets included: this is a test double); echo mode
+//! reflects what was received into the response. Controls: the methods of [`RunningFake`] and
+//! [`OauthControl`], or `/_fake/...` over HTTP (see [`control`] and [`oauth::control`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), fake_provider::StartError> {
@@ -20,13 +32,20 @@
 mod clock;
 pub mod control;
 pub mod echo;
+pub mod github;
+pub mod google;
 pub mod linear;
 pub mod notion;
+pub mod oauth;
+pub mod people;
 pub mod record;
 mod server;
 mod state;
 
 pub use linear::LinearSeed;
 pub use notion::NotionSeed;
+pub use oauth::{
+    App, ClientAuth, Consent, ConsentGrant, Fault, OauthClient, OauthControl, ServiceAccount,
+};
 pub use record::RecordedRequest;
 pub use server::{FakeProvider, RunningFake, StartError};

@@ -1,14 +1,17 @@
-//! `fake-provider --listen 127.0.0.1:0 [--notion-token T --notion-user U] [--linear-key K ...]`
-//! prints `fake-provider listening on http://127.0.0.1:PORT` once ready, then serves until
+//! `fake-provider --listen 127.0.0.1:0 [--notion-token T --notion-user U] [--linear-key K ...]
+//! [--oauth-client JSON ...] [--service-account EMAIL ...]` prints
+//! `fake-provider listening on http://127.0.0.1:PORT` once ready, then serves until
 //! interrupted (Ctrl-C or SIGTERM).
 
 use std::io::Write;
 
 use anyhow::Context;
 use clap::Parser;
-use fake_provider::FakeProvider;
+use fake_provider::oauth::keys;
+use fake_provider::{FakeProvider, OauthClient, ServiceAccount};
 
-/// A local stand-in for the Notion and Linear APIs, for Latchkey's tests and demo.
+/// A local stand-in for the Notion, Linear, GitHub and Google Drive APIs and their OAuth
+/// servers, for Latchkey's tests and demo.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -27,6 +30,13 @@ struct Args {
     /// Name of the user of the matching --linear-key (by position).
     #[arg(long = "linear-user")]
     linear_users: Vec<String>,
+    /// Register an OAuth client, as the JSON of `POST /_fake/oauth/clients` (repeatable).
+    #[arg(long = "oauth-client")]
+    oauth_clients: Vec<String>,
+    /// Register a Google service account with this e-mail and the bundled test key pair
+    /// (`fake_provider::oauth::keys`) (repeatable).
+    #[arg(long = "service-account")]
+    service_accounts: Vec<String>,
 }
 
 #[tokio::main]
@@ -46,6 +56,19 @@ async fn main() -> anyhow::Result<()> {
             .get(i)
             .map_or("Linear User", String::as_str);
         fake.add_linear_key(key, user);
+    }
+    for json in &args.oauth_clients {
+        let client: OauthClient =
+            serde_json::from_str(json).with_context(|| format!("bad --oauth-client {json}"))?;
+        fake.oauth()
+            .register_client(client)
+            .with_context(|| format!("bad --oauth-client {json}"))?;
+    }
+    for email in &args.service_accounts {
+        let account = ServiceAccount::new(email, keys::SERVICE_ACCOUNT_PUBLIC_KEY);
+        fake.oauth()
+            .add_service_account(account)
+            .with_context(|| format!("bad --service-account {email}"))?;
     }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "fake-provider listening on {}", fake.base_url())

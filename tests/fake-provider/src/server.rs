@@ -14,9 +14,10 @@ use tokio::task::JoinHandle;
 
 use crate::linear::{self, LinearSeed};
 use crate::notion::{self, NotionSeed};
+use crate::oauth::{self, App, Endpoints, OauthControl};
 use crate::record::RecordedRequest;
 use crate::state::State;
-use crate::{control, echo, record};
+use crate::{control, echo, github, google, record};
 
 /// Why the fake could not start.
 #[derive(Debug, thiserror::Error)]
@@ -73,12 +74,22 @@ impl FakeProvider {
 
 /// Every route: the apps (recorded, echoed) under their prefixes, and the controls.
 fn app(state: State) -> Router {
+    let notion = notion::router()
+        .merge(oauth::authorize_routes(App::Notion))
+        .merge(oauth::token_routes(App::Notion));
+    let github_web = oauth::authorize_routes(App::Github).merge(oauth::token_routes(App::Github));
     let apps = Router::new()
-        .nest("/notion", notion::router())
+        .nest("/notion", notion)
         .nest("/linear", linear::router())
+        .nest("/github-web", github_web)
+        .nest("/github", github::router())
+        .nest("/google-accounts", oauth::authorize_routes(App::Google))
+        .nest("/google-oauth", oauth::token_routes(App::Google))
+        .nest("/google", google::router())
         .layer(from_fn_with_state(state.clone(), echo::layer))
         .layer(from_fn_with_state(state.clone(), record::layer));
     apps.merge(control::router())
+        .merge(oauth::control::router())
         .fallback(|| async {
             let body = json!({ "error": "no such route on the fake provider" });
             (StatusCode::NOT_FOUND, Json(body))
@@ -100,9 +111,26 @@ impl RunningFake {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`; apps live under `/notion` and `/linear`.
+    /// `http://127.0.0.1:PORT`; apps live under their prefixes (see the crate docs).
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The authorization server: clients, consent, settings, faults, introspection.
+    pub fn oauth(&self) -> OauthControl {
+        OauthControl::new(self.state.clone())
+    }
+
+    /// Where `app`'s authorize, token and revocation endpoints are on this fake.
+    pub fn oauth_endpoints(&self, app: App) -> Endpoints {
+        oauth::endpoints(app, &self.base_url())
+    }
+
+    /// The Notion workspace of OAuth user `user` (created on first use, as an authorization
+    /// would), e.g. for its root page id.
+    pub fn notion_oauth_workspace(&self, user: &str) -> NotionSeed {
+        self.state
+            .with(|inner| notion::oauth_workspace(inner, user))
     }
 
     /// Accepts `token` as a Notion integration secret for a new workspace (idempotent).

@@ -1,10 +1,14 @@
-//! Everything the fake remembers, behind one lock: each app's data, the recorded requests,
-//! the echo switch, and the id counter.
+//! Everything the fake remembers, behind one lock: each app's data, the authorization
+//! server, the people it knows, the recorded requests, the echo switch, and the id counter.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::github::GithubData;
+use crate::google::DriveData;
 use crate::linear::Accounts;
 use crate::notion::Workspaces;
+use crate::oauth::OauthState;
+use crate::people::People;
 use crate::record::RecordedRequest;
 
 /// Shared, cheaply cloned handle on the fake's memory.
@@ -18,6 +22,14 @@ pub struct Inner {
     pub notion: Workspaces,
     /// Linear accounts by API key.
     pub linear: Accounts,
+    /// GitHub users' repositories and issues.
+    pub github: GithubData,
+    /// Google Drive files.
+    pub google: DriveData,
+    /// The OAuth authorization server of every app.
+    pub oauth: OauthState,
+    /// The people the apps know.
+    pub people: People,
     /// App requests, oldest first.
     pub requests: Vec<RecordedRequest>,
     /// Reflect what was received in every app response.

@@ -26,6 +26,11 @@ async fn binary_prints_its_url_and_serves_seeded_credentials() {
             .args(["--listen", "127.0.0.1:0"])
             .args(["--notion-token", "secret_bin", "--notion-user", "Bin User"])
             .args(["--linear-key", "lin_api_bin"])
+            .args([
+                "--oauth-client",
+                r#"{"app": "github", "client_id": "gh", "client_secret": "s", "redirect_uris": ["http://127.0.0.1:9/cb"]}"#,
+            ])
+            .args(["--service-account", "sa@p.iam.gserviceaccount.com"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("binary starts"),
@@ -65,11 +70,32 @@ async fn binary_prints_its_url_and_serves_seeded_credentials() {
     let viewer: Value = viewer.json().await.unwrap();
     assert_eq!(viewer["data"]["viewer"]["name"], "Linear User");
 
+    let clients: Value = client()
+        .get(format!("{base}/_fake/oauth/clients"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clients[0]["client_id"], "gh");
+
     let pid = child.0.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
     let status = child.0.wait().unwrap();
     assert!(status.success(), "clean exit on SIGTERM: {status}");
+}
+
+#[test]
+fn binary_refuses_a_bad_client() {
+    let output = Command::new(env!("CARGO_BIN_EXE_fake-provider"))
+        .args(["--oauth-client", "{\"app\": \"nope\"}"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--oauth-client"));
 }
 
 #[test]

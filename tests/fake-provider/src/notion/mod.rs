@@ -1,5 +1,7 @@
 //! The Notion API (version 2022-06-28) under `/notion`: search, pages, users/me. Requests
-//! need `Authorization: Bearer <token>` of an added token and a `Notion-Version` header.
+//! need `Authorization: Bearer <token>` — an added integration secret, or an access token of
+//! the Notion OAuth server (each OAuth user gets a workspace of their own) — and a
+//! `Notion-Version` header. The OAuth endpoints (`/v1/oauth/...`) live in [`crate::oauth`].
 
 mod model;
 
@@ -9,12 +11,13 @@ use axum::extract::{Path, State as AxumState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Json;
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use model::{NotionError, Page, normalize_id};
 pub use model::{NotionSeed, Workspace, Workspaces};
 
 use crate::clock;
+use crate::oauth::{self, App};
 use crate::state::{Ids, Inner, State};
 
 /// Notion's cap on one rich-text object's characters.
@@ -47,6 +50,7 @@ pub fn add_token(inner: &mut Inner, token: &str, user_name: &str) -> NotionSeed 
         return existing.seed();
     }
     let bot_id = inner.new_id();
+    let workspace_id = inner.new_id();
     let root = Page {
         id: inner.new_id(),
         parent: json!({ "type": "workspace", "workspace": true }),
@@ -56,6 +60,7 @@ pub fn add_token(inner: &mut Inner, token: &str, user_name: &str) -> NotionSeed 
     };
     let workspace = Workspace {
         bot_id,
+        workspace_id,
         user_name: user_name.to_owned(),
         pages: vec![root],
     };
@@ -64,13 +69,56 @@ pub fn add_token(inner: &mut Inner, token: &str, user_name: &str) -> NotionSeed 
     seed
 }
 
-/// The token of a request, if it is an added one and the version header is there.
+/// The workspace key of a Notion OAuth user (a NUL keeps it apart from any header value).
+fn oauth_key(user: &str) -> String {
+    format!("\0oauth:{user}")
+}
+
+/// The workspace of the OAuth user `user`, created on first use.
+pub fn oauth_workspace(inner: &mut Inner, user: &str) -> NotionSeed {
+    add_token(inner, &oauth_key(user), user)
+}
+
+/// The fields Notion adds to an OAuth token response for `user`'s authorization.
+pub fn oauth_token_fields(inner: &mut Inner, user: &str) -> Map<String, Value> {
+    oauth_workspace(inner, user);
+    let person = inner.people.get(user);
+    let Some(workspace) = inner.notion.get(&oauth_key(user)) else {
+        return Map::new();
+    };
+    let fields = json!({
+        "bot_id": workspace.bot_id,
+        "workspace_id": workspace.workspace_id,
+        "workspace_name": workspace.workspace_name(),
+        "workspace_icon": null,
+        "owner": {
+            "type": "user",
+            "user": {
+                "object": "user",
+                "id": format!("00000000-0000-4000-9000-{:012x}", person.id),
+                "name": person.name,
+                "avatar_url": null,
+                "type": "person",
+                "person": { "email": person.email },
+            },
+        },
+        "duplicated_template_id": null,
+        "request_id": "00000000-0000-4000-8000-fakefakefake",
+    });
+    match fields {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The workspace key of a request's token (an added secret, or a live OAuth access token),
+/// once the version header is checked too.
 fn authorize(state: &State, headers: &HeaderMap) -> Result<String, NotionError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .filter(|token| state.with(|inner| inner.notion.contains_key(*token)))
+        .and_then(|token| state.with(|inner| workspace_key(inner, token)))
         .ok_or_else(NotionError::unauthorized)?;
     if !headers.contains_key("notion-version") {
         return Err(NotionError::new(
@@ -80,7 +128,17 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<String, NotionError> 
              instead was `undefined`.",
         ));
     }
-    Ok(token.to_owned())
+    Ok(token)
+}
+
+/// The workspace a bearer token opens, if any.
+fn workspace_key(inner: &Inner, token: &str) -> Option<String> {
+    if inner.notion.contains_key(token) {
+        return Some(token.to_owned());
+    }
+    let access = oauth::access::check(&inner.oauth, App::Notion, token).ok()?;
+    let key = oauth_key(&access.user);
+    inner.notion.contains_key(&key).then_some(key)
 }
 
 /// Runs `f` on the workspace of `token`, with the id source for new objects.

@@ -16,6 +16,8 @@ pub type Workspaces = HashMap<String, Workspace>;
 pub struct Workspace {
     /// The integration's bot user id.
     pub bot_id: String,
+    /// The workspace's id (OAuth token responses carry it).
+    pub workspace_id: String,
     /// The name shown for the bot user.
     pub user_name: String,
     /// Pages shared with the integration, oldest first.
@@ -54,6 +56,11 @@ impl Workspace {
         self.pages.iter().find(|p| p.id == id)
     }
 
+    /// The workspace's display name.
+    pub fn workspace_name(&self) -> String {
+        format!("{}'s Workspace", self.user_name)
+    }
+
     /// The bot user, as `GET /v1/users/me` returns it.
     pub fn bot_json(&self) -> Value {
         json!({
@@ -64,7 +71,7 @@ impl Workspace {
             "type": "bot",
             "bot": {
                 "owner": { "type": "workspace", "workspace": true },
-                "workspace_name": format!("{}'s Workspace", self.user_name),
+                "workspace_name": self.workspace_name(),
             },
         })
     }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, reason = "each test file uses a different part")]
 
+pub mod flow;
+
 use fake_provider::{FakeProvider, RunningFake};
 
 pub const NOTION_TOKEN: &str = "secret_notion_test";

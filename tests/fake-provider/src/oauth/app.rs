@@ -1,0 +1,232 @@
+//! The apps the authorization server serves, what each one does differently (its fixed
+//! quirks), and what tests may change at run time (its settings).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::consent::Consent;
+
+/// An app with an OAuth server on the fake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum App {
+    Notion,
+    Github,
+    Google,
+}
+
+/// How an app shapes its token responses and errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// RFC 6749 JSON, `token_type: "Bearer"`, errors with 4xx (Google).
+    Standard,
+    /// GitHub: errors with HTTP 200, `token_type: "bearer"`, comma-separated `scope`, form
+    /// encoding unless the client accepts JSON.
+    Github,
+    /// Notion: `token_type: "bearer"`, no `scope`, plus `bot_id`, `workspace_*` and `owner`.
+    Notion,
+}
+
+/// What an app does differently, fixed per app.
+#[derive(Debug, Clone, Copy)]
+pub struct Quirks {
+    /// Display name on the consent page.
+    pub name: &'static str,
+    /// Fake prefix of the authorize endpoint's origin, e.g. `/github-web`.
+    pub authorize_prefix: &'static str,
+    /// Path of the authorize endpoint under that prefix.
+    pub authorize_path: &'static str,
+    /// Fake prefix of the token endpoint's origin, e.g. `/google-oauth`.
+    pub token_prefix: &'static str,
+    /// Path of the token endpoint under that prefix.
+    pub token_path: &'static str,
+    /// Path of the RFC 7009 revocation endpoint under the token prefix, if the app has one.
+    pub revoke_path: Option<&'static str>,
+    /// The real token URL: the `aud` a JWT assertion must carry.
+    pub token_url: &'static str,
+    pub shape: Shape,
+    /// Separator of scopes in token responses.
+    pub scope_separator: &'static str,
+    /// The app has no scopes at all (Notion): `scope` is ignored.
+    pub scopeless: bool,
+    /// Scopes are required on the authorize request (Google).
+    pub scope_required: bool,
+    /// A refresh token is only issued with `access_type=offline` (Google).
+    pub refresh_needs_offline: bool,
+    /// The authorize request must carry `owner=user` (Notion).
+    pub requires_owner_user: bool,
+    /// The authorization response also carries `scope` (Google).
+    pub redirect_carries_scope: bool,
+    /// Revocation needs client authentication (Notion).
+    pub revoke_needs_client: bool,
+    /// Revoking an unknown token is a 400 `invalid_token` rather than RFC 7009's 200 (Google).
+    pub revoke_unknown_is_error: bool,
+    /// The token a client gets starts with this.
+    pub access_prefix: &'static str,
+    /// A refresh token starts with this.
+    pub refresh_prefix: &'static str,
+}
+
+impl App {
+    /// Every app.
+    pub const ALL: [App; 3] = [App::Notion, App::Github, App::Google];
+
+    /// `notion`, `github`, `google`.
+    pub fn id(self) -> &'static str {
+        match self {
+            App::Notion => "notion",
+            App::Github => "github",
+            App::Google => "google",
+        }
+    }
+
+    /// The app's fixed behaviour.
+    pub fn quirks(self) -> Quirks {
+        match self {
+            App::Notion => NOTION,
+            App::Github => GITHUB,
+            App::Google => GOOGLE,
+        }
+    }
+
+    /// The settings an app starts with.
+    pub fn default_settings(self) -> Settings {
+        let (access_ttl_secs, refresh_tokens, rotation, issuer, send_iss) = match self {
+            // Notion: non-expiring access tokens with rotated refresh tokens (since 2025).
+            App::Notion => (None, true, true, "https://api.notion.com", false),
+            // GitHub OAuth apps: tokens that never expire and no refresh token.
+            App::Github => (None, false, true, "https://github.com/login/oauth", false),
+            // Google: one-hour tokens, long-lived refresh tokens that are not rotated, RFC 9207.
+            App::Google => (Some(3599), true, false, "https://accounts.google.com", true),
+        };
+        Settings {
+            access_ttl_secs,
+            refresh_tokens,
+            rotation,
+            issuer: issuer.to_owned(),
+            send_iss,
+            omit_scope: false,
+            consent: Consent::default(),
+        }
+    }
+}
+
+impl fmt::Display for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// An app name that is not one of ours.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown app `{0}`: expected notion, github or google")]
+pub struct UnknownApp(pub String);
+
+impl FromStr for App {
+    type Err = UnknownApp;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        App::ALL
+            .into_iter()
+            .find(|app| app.id() == s)
+            .ok_or_else(|| UnknownApp(s.to_owned()))
+    }
+}
+
+/// What tests may change per app at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Lifetime of new access tokens; `None`: they never expire (no `expires_in`).
+    pub access_ttl_secs: Option<u64>,
+    /// Whether the code grant issues a refresh token.
+    pub refresh_tokens: bool,
+    /// Whether a refresh returns a new refresh token and retires the old one.
+    pub rotation: bool,
+    /// The `iss` sent in authorization responses (RFC 9207) when `send_iss` is on.
+    pub issuer: String,
+    /// Whether authorization responses carry `iss`.
+    pub send_iss: bool,
+    /// Leave `scope` out of token responses (GitHub does, for some apps).
+    pub omit_scope: bool,
+    /// Who is signed in at the app, and what they grant.
+    pub consent: Consent,
+}
+
+const NOTION: Quirks = Quirks {
+    name: "Notion",
+    authorize_prefix: "/notion",
+    authorize_path: "/v1/oauth/authorize",
+    token_prefix: "/notion",
+    token_path: "/v1/oauth/token",
+    revoke_path: Some("/v1/oauth/revoke"),
+    token_url: "https://api.notion.com/v1/oauth/token",
+    shape: Shape::Notion,
+    scope_separator: " ",
+    scopeless: true,
+    scope_required: false,
+    refresh_needs_offline: false,
+    requires_owner_user: true,
+    redirect_carries_scope: false,
+    revoke_needs_client: true,
+    revoke_unknown_is_error: false,
+    access_prefix: "ntn_",
+    refresh_prefix: "nrt_",
+};
+
+const GITHUB: Quirks = Quirks {
+    name: "GitHub",
+    authorize_prefix: "/github-web",
+    authorize_path: "/login/oauth/authorize",
+    token_prefix: "/github-web",
+    token_path: "/login/oauth/access_token",
+    revoke_path: None,
+    token_url: "https://github.com/login/oauth/access_token",
+    shape: Shape::Github,
+    scope_separator: ",",
+    scopeless: false,
+    scope_required: false,
+    refresh_needs_offline: false,
+    requires_owner_user: false,
+    redirect_carries_scope: false,
+    revoke_needs_client: true,
+    revoke_unknown_is_error: false,
+    access_prefix: "gho_",
+    refresh_prefix: "ghr_",
+};
+
+const GOOGLE: Quirks = Quirks {
+    name: "Google",
+    authorize_prefix: "/google-accounts",
+    authorize_path: "/o/oauth2/v2/auth",
+    token_prefix: "/google-oauth",
+    token_path: "/token",
+    revoke_path: Some("/revoke"),
+    token_url: "https://oauth2.googleapis.com/token",
+    shape: Shape::Standard,
+    scope_separator: " ",
+    scopeless: false,
+    scope_required: true,
+    refresh_needs_offline: true,
+    requires_owner_user: false,
+    redirect_carries_scope: true,
+    revoke_needs_client: false,
+    revoke_unknown_is_error: true,
+    access_prefix: "ya29.",
+    refresh_prefix: "1//",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apps_parse_and_print() {
+        for app in App::ALL {
+            assert_eq!(app.id().parse::<App>().ok(), Some(app));
+            assert_eq!(app.to_string(), app.id());
+        }
+        assert!("gitlab".parse::<App>().is_err());
+    }
+}
