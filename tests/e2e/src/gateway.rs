@@ -305,6 +305,31 @@ impl Gateway {
             .await
     }
 
+    /// PUT JSON with a bearer key.
+    pub async fn put_json(&self, path: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .put(format!("{}{path}", self.base_url))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        decode(resp).await
+    }
+
+    /// DELETE with a bearer key.
+    pub async fn delete(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base_url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request");
+        decode(resp).await
+    }
+
     /// Call a tool as the test agent for `user`.
     pub async fn call(&self, tool: &str, user: &str, input: Value) -> (StatusCode, Value) {
         self.post(
