@@ -4,6 +4,7 @@ pub mod admin;
 pub mod body;
 pub mod call_problem;
 pub mod caller;
+pub mod plugins;
 pub mod problem;
 pub mod tools;
 
@@ -45,7 +46,17 @@ pub fn router(app: Arc<App>) -> Router {
             post(admin::create_agent_key).get(admin::list_agent_keys),
         )
         .route("/v1/admin/agent-keys/{id}", delete(admin::revoke_agent_key))
-        .route("/v1/admin/plugins", get(admin::list_plugins))
+        .route(
+            "/v1/admin/plugins",
+            get(plugins::list)
+                .post(plugins::upload)
+                .layer(DefaultBodyLimit::max(plugins::MAX_UPLOAD)),
+        )
+        .route("/v1/admin/plugins/{id}", delete(plugins::unload))
+        .route("/v1/admin/plugins/{id}/approve", post(plugins::approve))
+        .route("/v1/admin/plugins/{id}/reject", post(plugins::reject))
+        .route("/v1/admin/plugins/{id}/rollback", post(plugins::rollback))
+        .route("/v1/admin/metrics", get(plugins::prometheus))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
