@@ -47,12 +47,16 @@ fn show(label: &str, s: &Stats) {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn wasm(dir: &str, name: &str) -> Vec<u8> {
     let path = root().join("target").join(dir).join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask build-plugins`)", path.display()))
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask build-plugins`)", path.display()))
 }
 
 async fn instantiate_and_call(iterations: usize) -> Stats {
@@ -60,7 +64,9 @@ async fn instantiate_and_call(iterations: usize) -> Stats {
     let pooling = runtime.pooling();
     let started = Instant::now();
     let plugin = runtime
-        .load(wasm("test-plugins", "misbehave"), None, |_| Default::default())
+        .load(wasm("test-plugins", "misbehave"), None, |_| {
+            Default::default()
+        })
         .await
         .expect("load");
     println!(
@@ -72,7 +78,13 @@ async fn instantiate_and_call(iterations: usize) -> Stats {
     for i in 0..WARMUP + iterations {
         let t = Instant::now();
         let out = runtime
-            .call_tool(&plugin, &ctx, "echo", "{\"n\":1}".into(), Arc::new(NoOutbound))
+            .call_tool(
+                &plugin,
+                &ctx,
+                "echo",
+                "{\"n\":1}".into(),
+                Arc::new(NoOutbound),
+            )
             .await
             .expect("no failure");
         let took = t.elapsed();
@@ -86,7 +98,9 @@ async fn instantiate_and_call(iterations: usize) -> Stats {
 
 async fn gateway_vs_direct(iterations: usize) -> (Stats, Stats) {
     latchkey::egress::install_crypto_provider();
-    let fake = fake_provider::FakeProvider::start("127.0.0.1:0").await.expect("fake");
+    let fake = fake_provider::FakeProvider::start("127.0.0.1:0")
+        .await
+        .expect("fake");
     fake.add_notion_token("bench-token", "Bench");
     let base = fake.base_url();
 
@@ -116,8 +130,12 @@ async fn gateway_vs_direct(iterations: usize) -> (Stats, Stats) {
         )
         .await
         .expect("credential");
-    let (_, agent_key) = api_keys::create(&app.vault, KeyKind::Agent, "bench").await.expect("agent key");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (_, agent_key) = api_keys::create(&app.vault, KeyKind::Agent, "bench")
+        .await
+        .expect("agent key");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, latchkey::api::router(app)).await });
 
@@ -171,13 +189,18 @@ fn main() {
         .skip(1)
         .find_map(|a| a.strip_prefix("--iterations=").and_then(|n| n.parse().ok()))
         .unwrap_or(2000);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         println!("== plugin instance + call ({iterations} calls, in process)");
         let s = instantiate_and_call(iterations).await;
         show("fresh instance + echo call", &s);
 
-        println!("\n== tool call through the gateway vs the upstream directly ({iterations} calls each)");
+        println!(
+            "\n== tool call through the gateway vs the upstream directly ({iterations} calls each)"
+        );
         let (g, d) = gateway_vs_direct(iterations).await;
         show("via gateway: POST /v1/tools/notion_search", &g);
         show("direct:      POST fake /notion/v1/search", &d);

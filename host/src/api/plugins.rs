@@ -35,9 +35,14 @@ fn problem(e: ManageError) -> Problem {
             "No such plugin",
             detail,
         ),
-        ManageError::NothingPending(_) | ManageError::NoPrevious(_) | ManageError::Conflict { .. } => {
-            Problem::new(StatusCode::CONFLICT, "plugin_conflict", "Not possible in the plugin's current state", detail)
-        }
+        ManageError::NothingPending(_)
+        | ManageError::NoPrevious(_)
+        | ManageError::Conflict { .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "plugin_conflict",
+            "Not possible in the plugin's current state",
+            detail,
+        ),
         ManageError::Io { .. } => {
             tracing::error!(error = %detail, "plugin operation failed on disk");
             Problem::new(
@@ -118,7 +123,9 @@ pub async fn reject(
 ) -> Result<Json<Value>, Problem> {
     app.plugins.reject(&id).await.map_err(problem)?;
     tracing::info!(admin = %admin.id, connector = %id, "plugin update rejected");
-    Ok(Json(json!({ "result": "rejected", "plugin": entry_json(&app, &id) })))
+    Ok(Json(
+        json!({ "result": "rejected", "plugin": entry_json(&app, &id) }),
+    ))
 }
 
 /// `POST /v1/admin/plugins/{id}/rollback`: serve the previous version again.
@@ -154,9 +161,15 @@ pub async fn prometheus(State(app): State<Arc<App>>, _admin: AdminCaller) -> Res
         ("tool_errors", "Errors the connector reported itself."),
         ("traps", "Invocations that crashed."),
         ("timeouts", "Invocations stopped at their time limit."),
-        ("memory_limits", "Invocations stopped at their memory limit."),
+        (
+            "memory_limits",
+            "Invocations stopped at their memory limit.",
+        ),
         ("busy", "Invocations refused at the concurrency limit."),
-        ("bad_output", "Output refused: too large, not JSON, too deep."),
+        (
+            "bad_output",
+            "Output refused: too large, not JSON, too deep.",
+        ),
     ];
     let snapshots: Vec<(String, crate::plugin::MetricsSnapshot)> = overview
         .entries
@@ -177,11 +190,20 @@ pub async fn prometheus(State(app): State<Arc<App>>, _admin: AdminCaller) -> Res
                 "busy" => s.busy,
                 _ => s.bad_output,
             };
-            let _ = writeln!(out, "latchkey_plugin_{name}_total{{connector=\"{id}\"}} {v}");
+            let _ = writeln!(
+                out,
+                "latchkey_plugin_{name}_total{{connector=\"{id}\"}} {v}"
+            );
         }
     }
-    let _ = writeln!(out, "# HELP latchkey_plugin_call_duration_seconds Plugin invocation latency.");
-    let _ = writeln!(out, "# TYPE latchkey_plugin_call_duration_seconds histogram");
+    let _ = writeln!(
+        out,
+        "# HELP latchkey_plugin_call_duration_seconds Plugin invocation latency."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE latchkey_plugin_call_duration_seconds histogram"
+    );
     for (id, s) in &snapshots {
         for (i, count) in s.latency_buckets.iter().enumerate() {
             let le = LATENCY_BUCKETS_MS
@@ -204,16 +226,28 @@ pub async fn prometheus(State(app): State<Arc<App>>, _admin: AdminCaller) -> Res
             s.calls
         );
     }
-    let _ = writeln!(out, "# HELP latchkey_plugin_in_flight Calls running now, all versions.");
+    let _ = writeln!(
+        out,
+        "# HELP latchkey_plugin_in_flight Calls running now, all versions."
+    );
     let _ = writeln!(out, "# TYPE latchkey_plugin_in_flight gauge");
     for e in &overview.entries {
-        let running = e.active.as_ref().map_or(0, |_| {
-            app.registry.get(&e.id).map_or(0, |p| p.in_flight())
-        }) + e.draining();
-        let _ = writeln!(out, "latchkey_plugin_in_flight{{connector=\"{}\"}} {running}", e.id);
+        let running = e
+            .active
+            .as_ref()
+            .map_or(0, |_| app.registry.get(&e.id).map_or(0, |p| p.in_flight()))
+            + e.draining();
+        let _ = writeln!(
+            out,
+            "latchkey_plugin_in_flight{{connector=\"{}\"}} {running}",
+            e.id
+        );
     }
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         out,
     )
         .into_response()

@@ -103,14 +103,20 @@ pub fn table(list: &Value) -> String {
         };
         let mut state = p["state"].as_str().unwrap_or("?").to_string();
         if let Some(v) = p["pending"]["version"]["version"].as_str() {
-            state.push_str(&format!(" ({v} waits: {})", join(&p["pending"]["widening"])));
+            state.push_str(&format!(
+                " ({v} waits: {})",
+                join(&p["pending"]["widening"])
+            ));
         }
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             p["id"].as_str().unwrap_or("?"),
             state,
             p["version"].as_str().unwrap_or("-"),
-            p["hash"].as_str().map(|h| &h[..h.len().min(12)]).unwrap_or("-"),
+            p["hash"]
+                .as_str()
+                .map(|h| &h[..h.len().min(12)])
+                .unwrap_or("-"),
             join(&p["tools"]),
             join(&p["allowed_hosts"]),
             p["last_error"]["message"].as_str().unwrap_or("-"),

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use super::permissions::Permissions;
-use super::status::{EntryView, FileError, Overview, Via, VersionView};
+use super::status::{EntryView, FileError, Overview, VersionView, Via};
 use super::store::{Approval, StateStore, write_atomically};
 use crate::plugin::{
     LoadError, LoadOptions, LoadedPlugin, PluginLimits, PluginMetrics, PluginRuntime, Registry,
@@ -134,7 +134,10 @@ impl PluginManager {
         state_dir: Option<PathBuf>,
     ) -> std::io::Result<PluginManager> {
         let store = state_dir.map(StateStore::open).transpose()?;
-        let approvals = store.as_ref().map(StateStore::approvals).unwrap_or_default();
+        let approvals = store
+            .as_ref()
+            .map(StateStore::approvals)
+            .unwrap_or_default();
         Ok(PluginManager {
             runtime,
             registry,
@@ -203,15 +206,9 @@ impl PluginManager {
         paths.sort();
         let (mut ok, mut refused) = (0, 0);
         for path in paths {
-            match std::fs::read(&path) {
-                Ok(bytes) => match self.file_changed(&path, bytes).await {
-                    Ok(_) => ok += 1,
-                    Err(_) => refused += 1,
-                },
-                Err(e) => {
-                    tracing::error!(path = %path.display(), error = %e, "plugin refused");
-                    refused += 1;
-                }
+            match self.file_changed(&path).await {
+                Ok(_) => ok += 1,
+                Err(_) => refused += 1,
             }
         }
         // Approvals of connectors whose files are gone are forgotten.
@@ -226,23 +223,47 @@ impl PluginManager {
         Ok((ok, refused))
     }
 
-    /// A file in the folder is new or changed (and stable): load it and offer it.
-    pub async fn file_changed(&self, path: &Path, bytes: Vec<u8>) -> Result<Applied, ManageError> {
+    /// A file in the folder is new or changed (and stable): load it and offer it. The file is
+    /// read under the lock, so what is processed is what is on disk after any operation that
+    /// ran before (an upload's mirror write, say), never a stale copy.
+    pub async fn file_changed(&self, path: &Path) -> Result<Applied, ManageError> {
         let mut state = self.state.lock().await;
+        let bytes = match tokio::fs::read(path).await {
+            Ok(b) => b,
+            Err(source) => {
+                tracing::error!(path = %path.display(), error = %source, "cannot read plugin file");
+                return Err(ManageError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
         let hash = sha256(&bytes);
         if state.files.get(path).is_some_and(|f| f.hash == hash) {
             let id = state.files[path].connector.clone().unwrap_or_default();
             return Ok(Applied::Unchanged { id });
         }
+        let previous_owner = state.files.get(path).and_then(|f| f.connector.clone());
+        // Provisional record: activating this very file must not rewrite it.
+        state.files.insert(
+            path.to_path_buf(),
+            FileSeen {
+                hash: hash.clone(),
+                connector: previous_owner.clone(),
+                error: None,
+            },
+        );
         let result = match self.compile(bytes, Some(path.to_path_buf())).await {
             Ok(version) => self.offer(&mut state, version, Some(path)).await,
             Err(e) => Err(ManageError::Rejected(e)),
         };
         let connector = match &result {
-            Ok(Applied::Activated { id, .. } | Applied::Unchanged { id } | Applied::Pending { id, .. }) => {
-                Some(id.clone())
-            }
-            Err(_) => state.files.get(path).and_then(|f| f.connector.clone()),
+            Ok(
+                Applied::Activated { id, .. }
+                | Applied::Unchanged { id }
+                | Applied::Pending { id, .. },
+            ) => Some(id.clone()),
+            Err(_) => previous_owner,
         };
         let error = result.as_ref().err().map(ToString::to_string);
         if let (Some(e), Some(id)) = (&error, &connector)
@@ -251,8 +272,12 @@ impl PluginManager {
             entry.last_error = Some((format!("{}: {e}", path.display()), now()));
         }
         match &result {
-            Ok(applied) => tracing::info!(path = %path.display(), ?applied, "plugin file processed"),
-            Err(e) => tracing::error!(path = %path.display(), error = %e, "plugin refused; the previous version (if any) keeps serving"),
+            Ok(applied) => {
+                tracing::info!(path = %path.display(), ?applied, "plugin file processed")
+            }
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, "plugin refused; the previous version (if any) keeps serving")
+            }
         }
         state.files.insert(
             path.to_path_buf(),
@@ -408,7 +433,11 @@ impl PluginManager {
         if let Some(path) = from_file {
             entry.file = Some(path.to_path_buf());
         }
-        if entry.active.as_ref().is_some_and(|a| a.hash() == version.hash()) {
+        if entry
+            .active
+            .as_ref()
+            .is_some_and(|a| a.hash() == version.hash())
+        {
             entry.pending = None;
             return Ok(Applied::Unchanged { id });
         }
@@ -446,8 +475,12 @@ impl PluginManager {
                 self.registry.insert(v.plugin.clone());
                 entry.active = Some(v);
             }
-            Ok(_) => tracing::error!(connector = %id, "the saved copy is another connector; not restored"),
-            Err(e) => tracing::error!(connector = %id, error = %e, "the saved approved copy does not load"),
+            Ok(_) => {
+                tracing::error!(connector = %id, "the saved copy is another connector; not restored")
+            }
+            Err(e) => {
+                tracing::error!(connector = %id, error = %e, "the saved approved copy does not load")
+            }
         }
     }
 
@@ -504,7 +537,11 @@ impl PluginManager {
                 }
             }
         };
-        if state.files.get(&path).is_some_and(|f| f.hash == version.hash()) {
+        if state
+            .files
+            .get(&path)
+            .is_some_and(|f| f.hash == version.hash())
+        {
             return Ok(());
         }
         write_atomically(&path, &version.bytes).map_err(|source| ManageError::Io {

@@ -127,8 +127,16 @@ mod tests {
 
     #[test]
     fn narrowing_or_equal_is_not_widening() {
-        let old = Permissions::of(&manifest(&["https://a.com", "https://b.com"], &["r", "w"], None));
-        let same = Permissions::of(&manifest(&["https://A.com", "https://b.com"], &["w", "r"], None));
+        let old = Permissions::of(&manifest(
+            &["https://a.com", "https://b.com"],
+            &["r", "w"],
+            None,
+        ));
+        let same = Permissions::of(&manifest(
+            &["https://A.com", "https://b.com"],
+            &["w", "r"],
+            None,
+        ));
         let narrower = Permissions::of(&manifest(&["https://a.com"], &["r"], None));
         assert!(same.widening_over(&old).is_empty());
         assert!(narrower.widening_over(&old).is_empty());
@@ -137,13 +145,23 @@ mod tests {
     #[test]
     fn new_hosts_scopes_or_placements_are_widening() {
         let old = Permissions::of(&manifest(&["https://a.com"], &["r"], None));
-        let hosts = Permissions::of(&manifest(&["https://a.com", "https://evil.com"], &["r"], None));
-        assert_eq!(hosts.widening_over(&old), vec!["new host: https://evil.com"]);
+        let hosts = Permissions::of(&manifest(
+            &["https://a.com", "https://evil.com"],
+            &["r"],
+            None,
+        ));
+        assert_eq!(
+            hosts.widening_over(&old),
+            vec!["new host: https://evil.com"]
+        );
         let scopes = Permissions::of(&manifest(&["https://a.com"], &["r", "admin"], None));
         assert_eq!(scopes.widening_over(&old), vec!["new scope: admin"]);
         let placement = Permissions::of(&manifest(&["https://a.com"], &["r"], Some("X-Key")));
         let w = placement.widening_over(&old);
         assert_eq!(w.len(), 1);
-        assert!(w[0].starts_with("new auth scheme: api_key placement=header"), "{w:?}");
+        assert!(
+            w[0].starts_with("new auth scheme: api_key placement=header"),
+            "{w:?}"
+        );
     }
 }

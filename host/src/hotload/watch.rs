@@ -122,11 +122,8 @@ pub fn spawn(manager: &Arc<PluginManager>, interval: Duration) -> tokio::task::J
                 .unwrap_or_default();
             let changes = debounce.poll(stamps);
             for path in changes.changed {
-                match tokio::fs::read(&path).await {
-                    // The result is logged and shown by the manager.
-                    Ok(bytes) => drop(manager.file_changed(&path, bytes).await),
-                    Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot read plugin file"),
-                }
+                // The result is logged and shown by the manager.
+                let _ = manager.file_changed(&path).await;
             }
             for path in changes.removed {
                 manager.file_removed(&path).await;
@@ -177,7 +174,10 @@ mod tests {
         let mut d = Debounce::default();
         d.prime(at(&[("a.wasm", stamp(1, 1))]));
         assert_eq!(d.poll(at(&[("a.wasm", stamp(1, 1))])), Changes::default());
-        assert_eq!(d.poll(at(&[("a.wasm", stamp(1, 1)), ("b.wasm", stamp(5, 5))])), Changes::default());
+        assert_eq!(
+            d.poll(at(&[("a.wasm", stamp(1, 1)), ("b.wasm", stamp(5, 5))])),
+            Changes::default()
+        );
         // b vanished before it settled: nothing was loaded, so nothing to unload.
         assert_eq!(d.poll(at(&[("a.wasm", stamp(1, 1))])), Changes::default());
     }

@@ -125,7 +125,9 @@ impl ArtifactCache {
                 mac.update(artifact);
                 match mac.verify_slice(tag) {
                     Ok(()) => return Lookup::Hit(artifact.to_vec()),
-                    Err(_) => "its authentication tag does not match (not written by this gateway, or altered)",
+                    Err(_) => {
+                        "its authentication tag does not match (not written by this gateway, or altered)"
+                    }
                 }
             }
             _ => "it is truncated or not a cache entry",
@@ -200,7 +202,10 @@ mod tests {
         // Another key (another gateway, or a forger): refused and deleted.
         let other = cache(dir.path(), 2);
         assert!(matches!(other.get("abc"), Lookup::Rejected(_)));
-        assert!(matches!(c.get("abc"), Lookup::Miss), "the forged entry was deleted");
+        assert!(
+            matches!(c.get("abc"), Lookup::Miss),
+            "the forged entry was deleted"
+        );
     }
 
     #[test]

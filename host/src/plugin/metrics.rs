@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::error::CallFailure;
 
 /// Upper bounds of the latency buckets, in milliseconds (the last bucket is unbounded).
-pub const LATENCY_BUCKETS_MS: [u64; 12] = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+pub const LATENCY_BUCKETS_MS: [u64; 12] =
+    [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 /// How one invocation of a plugin ended, for the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +152,10 @@ mod tests {
         let s = m.snapshot();
         assert_eq!((s.calls, s.errors), (4, 3));
         assert_eq!((s.traps, s.timeouts, s.tool_errors), (1, 1, 1));
-        assert_eq!(s.latency_buckets[0], 2, "0.5 ms and 1 ms are in the first bucket");
+        assert_eq!(
+            s.latency_buckets[0], 2,
+            "0.5 ms and 1 ms are in the first bucket"
+        );
         assert_eq!(s.latency_buckets[2], 3, "7 ms is at most 10 ms");
         assert_eq!(*s.latency_buckets.last().expect("+Inf"), 4);
     }

@@ -179,7 +179,9 @@ fn component_for(
                     tracing::warn!(module = %module_hash, error = %e, "cannot write the artifact cache");
                 }
             }
-            Err(e) => tracing::warn!(module = %module_hash, error = %e, "cannot serialize a compiled plugin"),
+            Err(e) => {
+                tracing::warn!(module = %module_hash, error = %e, "cannot serialize a compiled plugin")
+            }
         }
     }
     Ok((component, CodeOrigin::Compiled))

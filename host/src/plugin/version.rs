@@ -88,6 +88,9 @@ mod tests {
         assert!(!compatible("1.1.0"));
         assert!(!compatible("garbage"));
         assert_eq!(interface_of("latchkey:connector/http@0.1.0"), Some("http"));
-        assert_eq!(interface_of("latchkey:connector/vault@0.1.0"), Some("vault"));
+        assert_eq!(
+            interface_of("latchkey:connector/vault@0.1.0"),
+            Some("vault")
+        );
     }
 }
