@@ -224,8 +224,8 @@ fn raw_only<I>(_: &Context, _: I) -> Result<Value, CallError> {
 
 /// `[[[…]]]`, `depth` deep: valid JSON the host must still refuse to parse recursively.
 fn nested_text(input: &str) -> Result<String, CallError> {
-    let n: Nested = serde_json::from_str(input)
-        .map_err(|e| CallError::invalid_input(e.to_string()))?;
+    let n: Nested =
+        serde_json::from_str(input).map_err(|e| CallError::invalid_input(e.to_string()))?;
     let depth = n.depth.min(4_000_000) as usize;
     Ok("[".repeat(depth) + &"]".repeat(depth))
 }

@@ -125,8 +125,18 @@ impl Connector for Shapeshift {
         let scopes: Vec<&str> = c.scopes.iter().map(String::as_str).collect();
         Tools::new()
             .read_only("version", "Says which version answers.", &scopes, version)
-            .read_only("slow", "Takes `ms` milliseconds, then says which version answers.", &scopes, slow)
-            .read_only("fetch", "GETs a URL; returns status and body.", &scopes, fetch)
+            .read_only(
+                "slow",
+                "Takes `ms` milliseconds, then says which version answers.",
+                &scopes,
+                slow,
+            )
+            .read_only(
+                "fetch",
+                "GETs a URL; returns status and body.",
+                &scopes,
+                fetch,
+            )
     }
 
     fn verify(ctx: &Context) -> Result<Identity, CallError> {
