@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::auth::oauth::refresh::Refresher;
 use crate::config::Config;
 use crate::egress::{Egress, EgressSettings};
-use crate::plugin::{EngineSettings, PluginRuntime, Registry};
+use crate::hotload::PluginManager;
+use crate::plugin::{CacheSettings, EngineSettings, PluginRuntime, Registry};
 use crate::vault::{MasterKey, Vault};
 
 /// Why the gateway could not start; each says what to fix.
@@ -33,6 +34,8 @@ pub struct App {
     pub runtime: Arc<PluginRuntime>,
     pub registry: Arc<Registry>,
     pub egress: Arc<Egress>,
+    /// Loads, swaps and unloads plugins (the only writer of `registry`).
+    pub plugins: Arc<PluginManager>,
     /// Single-flight locks and backoff for token refresh.
     pub refresher: Refresher,
     /// Wakes agents waiting on a connect session.
@@ -63,8 +66,8 @@ pub fn egress_settings(config: &Config) -> EgressSettings {
     }
 }
 
-/// Open the vault with the master key from the environment or its file.
-pub async fn open_vault(config: &Config) -> Result<Vault, StartError> {
+/// The master key from `LATCHKEY_MASTER_KEY` or its file (created, mode 0600, on first run).
+pub fn load_master_key(config: &Config) -> Result<MasterKey, StartError> {
     let env_key = std::env::var("LATCHKEY_MASTER_KEY").ok();
     let (master, created) = MasterKey::load_or_create(env_key.as_deref(), &config.master_key_file)?;
     if created {
@@ -74,7 +77,26 @@ pub async fn open_vault(config: &Config) -> Result<Vault, StartError> {
             "created a new master key; back it up: without it the vault cannot be opened"
         );
     }
-    Ok(Vault::open(&config.database, master).await?)
+    Ok(master)
+}
+
+/// Open the vault with the master key from the environment or its file.
+pub async fn open_vault(config: &Config) -> Result<Vault, StartError> {
+    Ok(Vault::open(&config.database, load_master_key(config)?).await?)
+}
+
+/// Where compiled plugins are cached, and the key (derived from the master key) that
+/// authenticates the entries.
+fn cache_settings(config: &Config, master: &MasterKey) -> Result<CacheSettings, StartError> {
+    let key = crate::hotload::cache_key::derive(master).ok_or_else(|| {
+        StartError::Runtime(crate::plugin::LoadError::Compile(
+            "cannot derive the artifact cache key".into(),
+        ))
+    })?;
+    Ok(CacheSettings {
+        dir: config.data_dir.join("plugin-cache"),
+        key,
+    })
 }
 
 impl App {
@@ -83,38 +105,69 @@ impl App {
         &self.public_base
     }
 
-    /// Open the vault, build the plugin runtime, load the plugins folder. `bound` is the
-    /// address actually listened on (links use it when no `public_url` is configured).
+    /// Open the vault, build the plugin runtime, load the plugins folder, replay the token
+    /// journal. `bound` is the address actually listened on (links use it when no
+    /// `public_url` is configured).
     pub async fn start(
         config: Config,
         bound: Option<std::net::SocketAddr>,
     ) -> Result<Arc<App>, StartError> {
         crate::egress::install_crypto_provider();
-        let vault = open_vault(&config).await?;
-        let runtime = Arc::new(PluginRuntime::new(&EngineSettings {
+        let master = load_master_key(&config)?;
+        let cache = if config.hotload.cache {
+            Some(cache_settings(&config, &master)?)
+        } else {
+            None
+        };
+        let vault = Vault::open(&config.database, master).await?;
+        let mut runtime = PluginRuntime::new(&EngineSettings {
             max_instances: config.engine.max_instances,
             max_memory_bytes: config.engine.max_memory_bytes,
             pooling: config.engine.pooling,
-        })?);
+        })?;
+        if let Some(cache) = cache {
+            runtime = runtime.with_cache(cache)?;
+        }
+        let runtime = Arc::new(runtime);
         let egress = Arc::new(
             Egress::new(egress_settings(&config)).map_err(|e| StartError::Egress(e.to_string()))?,
         );
         let registry = Arc::new(Registry::new());
+        let limits_config = config.clone();
+        let plugins = Arc::new(
+            PluginManager::new(
+                runtime.clone(),
+                registry.clone(),
+                Arc::new(move |id: &str| limits_config.limits_for(id)),
+                config.plugins_dir.clone(),
+                Some(config.data_dir.join("plugin-state")),
+            )
+            .map_err(|source| StartError::PluginsFolder {
+                path: config.data_dir.join("plugin-state"),
+                source,
+            })?,
+        );
         if config.plugins_dir.exists() {
-            let report = registry
-                .load_folder(&runtime, &config.plugins_dir, |id| config.limits_for(id))
-                .await
-                .map_err(|source| StartError::PluginsFolder {
-                    path: config.plugins_dir.clone(),
-                    source,
-                })?;
-            let loaded = report.iter().filter(|r| r.result.is_ok()).count();
+            let (loaded, refused) =
+                plugins
+                    .load_folder()
+                    .await
+                    .map_err(|source| StartError::PluginsFolder {
+                        path: config.plugins_dir.clone(),
+                        source,
+                    })?;
             tracing::info!(
                 loaded,
-                refused = report.len() - loaded,
+                refused,
                 pooling = runtime.pooling(),
                 "plugins ready"
             );
+            if config.hotload.poll_interval_ms > 0 {
+                crate::hotload::watch::spawn(
+                    &plugins,
+                    std::time::Duration::from_millis(config.hotload.poll_interval_ms),
+                );
+            }
         } else {
             tracing::warn!(path = %config.plugins_dir.display(), "plugins folder does not exist; no connectors loaded");
         }
@@ -130,6 +183,7 @@ impl App {
             runtime,
             registry,
             egress,
+            plugins,
             refresher: Refresher::default(),
             sessions_changed: tokio::sync::Notify::new(),
             public_base,

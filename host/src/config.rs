@@ -59,6 +59,28 @@ pub struct Config {
     /// Per-connector settings, by connector id.
     #[serde(default)]
     pub connectors: BTreeMap<String, ConnectorConfig>,
+    /// Watching the plugins folder and caching compiled plugins.
+    #[serde(default)]
+    pub hotload: HotloadConfig,
+}
+
+/// Hot-loading settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HotloadConfig {
+    /// How often the plugins folder is checked for changes; 0 turns watching off.
+    pub poll_interval_ms: u64,
+    /// Keep compiled plugins under `<data_dir>/plugin-cache` for fast restarts.
+    pub cache: bool,
+}
+
+impl Default for HotloadConfig {
+    fn default() -> Self {
+        HotloadConfig {
+            poll_interval_ms: 1000,
+            cache: true,
+        }
+    }
 }
 
 /// Connect-link settings.

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod egress;
+pub mod hotload;
 pub mod ids;
 pub mod plugin;
 pub mod testhooks;

@@ -50,6 +50,39 @@ enum Command {
     /// Vault maintenance.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Manage the plugins of a running gateway (through its admin API).
+    Plugin(PluginArgs),
+}
+
+#[derive(clap::Args)]
+struct PluginArgs {
+    /// The gateway's base URL (default: the config's public_url, else its listen address).
+    #[arg(long)]
+    url: Option<String>,
+    /// An admin key.
+    #[arg(long, env = "LATCHKEY_ADMIN_KEY", hide_env_values = true)]
+    admin_key: String,
+    /// Print the gateway's JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(subcommand)]
+    command: PluginCommand,
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Connectors: state, version, hash, tools, allowed hosts, last error.
+    List,
+    /// Upload a .wasm; it serves at once, or waits for approval if it widens permissions.
+    Upload { file: PathBuf },
+    /// Activate an update that waits for approval.
+    Approve { id: String },
+    /// Drop an update that waits for approval.
+    Reject { id: String },
+    /// Serve the previous version again.
+    Rollback { id: String },
+    /// Stop serving a connector.
+    Unload { id: String },
 }
 
 #[derive(Subcommand)]
@@ -149,6 +182,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Connection(cmd) => connection(config, cmd).await,
         Command::Inspect { file } => inspect(config, &file).await,
         Command::Vault(cmd) => vault(config, cmd).await,
+        Command::Plugin(args) => plugin(config, args).await,
     }
 }
 
@@ -316,6 +350,30 @@ async fn vault(config: Config, cmd: VaultCommand) -> anyhow::Result<()> {
             }
             eprintln!("wrote master key {} to {}", key.id(), file.display());
         }
+    }
+    Ok(())
+}
+
+async fn plugin(config: Config, args: PluginArgs) -> anyhow::Result<()> {
+    use latchkey::hotload::client::{PluginAction, PluginClient, table};
+    let base = args.url.unwrap_or_else(|| config.public_base());
+    let client = PluginClient::new(&base, SecretString::from(args.admin_key));
+    let action = match args.command {
+        PluginCommand::List => PluginAction::List,
+        PluginCommand::Upload { file } => PluginAction::Upload(
+            std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?,
+        ),
+        PluginCommand::Approve { id } => PluginAction::Approve(id),
+        PluginCommand::Reject { id } => PluginAction::Reject(id),
+        PluginCommand::Rollback { id } => PluginAction::Rollback(id),
+        PluginCommand::Unload { id } => PluginAction::Unload(id),
+    };
+    let is_list = matches!(action, PluginAction::List);
+    let answer = client.run(action).await?;
+    if is_list && !args.json {
+        print!("{}", table(&answer));
+    } else if !answer.is_null() {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
     }
     Ok(())
 }

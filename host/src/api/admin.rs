@@ -1,4 +1,4 @@
-//! The operator API (admin key only): store credentials, manage agent keys, inspect plugins.
+//! The operator API (admin key only): store credentials, manage agent keys (plugins: `plugins.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -354,25 +354,4 @@ pub async fn revoke_agent_key(
             format!("no active agent key {id:?}"),
         )),
     }
-}
-
-/// `GET /v1/admin/plugins`: what is loaded, from where, allowed to reach what.
-pub async fn list_plugins(State(app): State<Arc<App>>, _admin: AdminCaller) -> Json<Value> {
-    let plugins: Vec<Value> = app
-        .registry
-        .snapshot()
-        .values()
-        .map(|p| {
-            json!({
-                "id": p.manifest.id,
-                "name": p.manifest.name,
-                "version": p.manifest.version,
-                "hash": p.hash,
-                "source": p.source.as_ref().map(|s| s.display().to_string()),
-                "allowed_hosts": p.manifest.allowed_hosts,
-                "tools": p.manifest.tools.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    Json(json!({ "plugins": plugins }))
 }

@@ -7,6 +7,7 @@ pub mod caller;
 pub mod connect;
 pub mod groups;
 pub mod pages;
+pub mod plugins;
 pub mod problem;
 pub mod providers;
 pub mod tools;
@@ -68,7 +69,17 @@ pub fn router(app: Arc<App>) -> Router {
             post(admin::create_agent_key).get(admin::list_agent_keys),
         )
         .route("/v1/admin/agent-keys/{id}", delete(admin::revoke_agent_key))
-        .route("/v1/admin/plugins", get(admin::list_plugins))
+        .route(
+            "/v1/admin/plugins",
+            get(plugins::list)
+                .post(plugins::upload)
+                .layer(DefaultBodyLimit::max(plugins::MAX_UPLOAD)),
+        )
+        .route("/v1/admin/plugins/{id}", delete(plugins::unload))
+        .route("/v1/admin/plugins/{id}/approve", post(plugins::approve))
+        .route("/v1/admin/plugins/{id}/reject", post(plugins::reject))
+        .route("/v1/admin/plugins/{id}/rollback", post(plugins::rollback))
+        .route("/v1/admin/metrics", get(plugins::prometheus))
         .route("/v1/admin/providers", get(providers::list))
         .route(
             "/v1/admin/providers/{connector}",

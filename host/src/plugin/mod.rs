@@ -2,12 +2,14 @@
 //! All of wasmtime's API lives behind this module; the rest of the host sees `types`.
 
 mod bindings;
+mod cache;
 pub mod engine;
 pub mod error;
 mod host;
 mod invoke;
 pub mod limits;
 pub mod manifest;
+pub mod metrics;
 pub mod registry;
 pub mod types;
 mod version;
@@ -15,6 +17,8 @@ mod version;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
@@ -23,15 +27,38 @@ use wasmtime::component::{Component, HasSelf, Linker};
 
 use crate::egress::AllowList;
 
+pub use cache::CacheSettings;
 pub use engine::EngineSettings;
 pub use error::{CallFailure, LoadError};
 pub use host::{NoOutbound, Outbound};
 pub use limits::PluginLimits;
+pub use metrics::{MetricsSnapshot, Outcome, PluginMetrics};
 pub use registry::Registry;
 pub use types::*;
 
 use bindings::{Connector, ConnectorPre};
+use cache::{ArtifactCache, Lookup};
 use host::CallState;
+
+/// How a plugin's native code was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeOrigin {
+    /// Compiled from the module bytes now.
+    Compiled,
+    /// Deserialized from an authenticated entry of the artifact cache.
+    Cache,
+}
+
+/// What `PluginRuntime::load_with` needs besides the bytes.
+pub struct LoadOptions<'a> {
+    /// The file the plugin came from, if any.
+    pub source: Option<PathBuf>,
+    /// Limits for a connector id (known only after `describe`).
+    pub limits_for: &'a (dyn Fn(&str) -> PluginLimits + Send + Sync),
+    /// The metrics a connector id's calls are counted in (shared across its versions).
+    pub metrics_for: &'a (dyn Fn(&str) -> Arc<PluginMetrics> + Send + Sync),
+}
 
 /// A compiled, validated plugin, ready to instantiate. Immutable: a new version is a new value.
 pub struct LoadedPlugin {
@@ -43,8 +70,29 @@ pub struct LoadedPlugin {
     /// Where the connector may send requests, parsed from its manifest.
     pub allow: Arc<AllowList>,
     validators: HashMap<String, jsonschema::Validator>,
+    /// Where the native code came from (compiled now, or the cache).
+    pub code_origin: CodeOrigin,
+    /// Calls into this connector id, across versions.
+    pub metrics: Arc<PluginMetrics>,
+    in_flight: AtomicUsize,
     pre: ConnectorPre<CallState>,
     permits: Arc<Semaphore>,
+}
+
+/// Counts a call as in flight on one plugin version until dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -58,6 +106,11 @@ impl std::fmt::Debug for LoadedPlugin {
 }
 
 impl LoadedPlugin {
+    /// Calls running on this version right now (a replaced version drains to zero).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     /// The tool named `name`, if the connector declares it.
     pub fn tool(&self, name: &str) -> Option<&ToolSpec> {
         self.manifest.tools.iter().find(|t| t.name == name)
@@ -88,12 +141,59 @@ impl LoadedPlugin {
     }
 }
 
+/// The component for `bytes`: an authenticated cache entry if there is one, else compiled
+/// now (and stored). A cache entry that fails authentication or deserialization is deleted,
+/// never trusted.
+fn component_for(
+    engine: &Engine,
+    cache: Option<&ArtifactCache>,
+    module_hash: &str,
+    bytes: &[u8],
+) -> Result<(Component, CodeOrigin), LoadError> {
+    if let Some(cache) = cache {
+        match cache.get(module_hash) {
+            Lookup::Hit(artifact) => {
+                // SAFETY: the entry carries a valid HMAC under a key only this gateway holds, so
+                // this gateway serialized it from a component it compiled itself; wasmtime
+                // checks that the artifact matches this engine's version and settings.
+                match unsafe { Component::deserialize(engine, &artifact) } {
+                    Ok(component) => return Ok((component, CodeOrigin::Cache)),
+                    Err(e) => {
+                        tracing::warn!(module = %module_hash, error = %e, "cached artifact did not load; recompiling");
+                        cache.remove(module_hash);
+                    }
+                }
+            }
+            Lookup::Miss => {}
+            Lookup::Rejected(why) => {
+                tracing::warn!(module = %module_hash, reason = %why, "cache entry refused and deleted; recompiling");
+            }
+        }
+    }
+    let component =
+        Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    if let Some(cache) = cache {
+        match component.serialize() {
+            Ok(artifact) => {
+                if let Err(e) = cache.put(module_hash, &artifact) {
+                    tracing::warn!(module = %module_hash, error = %e, "cannot write the artifact cache");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(module = %module_hash, error = %e, "cannot serialize a compiled plugin")
+            }
+        }
+    }
+    Ok((component, CodeOrigin::Compiled))
+}
+
 /// The wasmtime engine, the linker every plugin is linked with, and the instance budget.
 pub struct PluginRuntime {
     engine: Engine,
     linker: Linker<CallState>,
     instances: Arc<Semaphore>,
     pooling: bool,
+    cache: Option<Arc<ArtifactCache>>,
 }
 
 impl PluginRuntime {
@@ -116,7 +216,18 @@ impl PluginRuntime {
             linker,
             instances: Arc::new(Semaphore::new(settings.max_instances as usize)),
             pooling,
+            cache: None,
         })
+    }
+
+    /// Keep compiled artifacts in `settings.dir`, authenticated with `settings.key`.
+    pub fn with_cache(mut self, settings: CacheSettings) -> Result<Self, LoadError> {
+        let engine_hash = cache::engine_hash(self.engine.precompile_compatibility_hash());
+        let dir = settings.dir.clone();
+        let cache = ArtifactCache::open(settings, engine_hash)
+            .map_err(|source| LoadError::Io { path: dir, source })?;
+        self.cache = Some(Arc::new(cache));
+        Ok(self)
     }
 
     /// Whether instances come from the pooling allocator.
@@ -124,29 +235,58 @@ impl PluginRuntime {
         self.pooling
     }
 
-    /// Compile, check and describe a plugin. Compilation runs off the async workers.
+    /// Compile, check and describe a plugin, with fresh metrics.
     /// `limits_for` picks the limits once the connector's id is known.
     pub async fn load(
         &self,
         bytes: Vec<u8>,
         source: Option<PathBuf>,
-        limits_for: impl Fn(&str) -> PluginLimits,
+        limits_for: impl Fn(&str) -> PluginLimits + Send + Sync,
     ) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let fresh = |_: &str| Arc::new(PluginMetrics::default());
+        self.load_with(
+            bytes,
+            LoadOptions {
+                source,
+                limits_for: &limits_for,
+                metrics_for: &fresh,
+            },
+        )
+        .await
+    }
+
+    /// Compile (or take from the cache), check and describe a plugin. Compilation runs off
+    /// the async workers.
+    pub async fn load_with(
+        &self,
+        bytes: Vec<u8>,
+        options: LoadOptions<'_>,
+    ) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let LoadOptions {
+            source,
+            limits_for,
+            metrics_for,
+        } = options;
         let hash = hex::encode(Sha256::digest(&bytes));
         let engine = self.engine.clone();
         let linker = self.linker.clone();
-        let pre =
-            tokio::task::spawn_blocking(move || -> Result<ConnectorPre<CallState>, LoadError> {
-                let component = Component::new(&engine, &bytes)
-                    .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        let cache = self.cache.clone();
+        let module_hash = hash.clone();
+        let (pre, code_origin) = tokio::task::spawn_blocking(
+            move || -> Result<(ConnectorPre<CallState>, CodeOrigin), LoadError> {
+                let (component, origin) =
+                    component_for(&engine, cache.as_deref(), &module_hash, &bytes)?;
                 version::check(&engine, &component)?;
                 let instance_pre = linker
                     .instantiate_pre(&component)
                     .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-                ConnectorPre::new(instance_pre).map_err(|e| LoadError::Link(format!("{e:#}")))
-            })
-            .await
-            .map_err(|_| LoadError::Compile("compilation panicked".into()))??;
+                let pre = ConnectorPre::new(instance_pre)
+                    .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+                Ok((pre, origin))
+            },
+        )
+        .await
+        .map_err(|_| LoadError::Compile("compilation panicked".into()))??;
 
         // Describe with default limits and no network, then re-label with the real limits.
         let probe = Arc::new(LoadedPlugin {
@@ -165,6 +305,9 @@ impl PluginRuntime {
             limits: PluginLimits::default(),
             allow: Arc::new(AllowList::default()),
             validators: HashMap::new(),
+            code_origin,
+            metrics: Arc::new(PluginMetrics::default()),
+            in_flight: AtomicUsize::new(0),
             pre: pre.clone(),
             permits: Arc::new(Semaphore::new(1)),
         });
@@ -190,6 +333,7 @@ impl PluginRuntime {
         }
         let limits = limits_for(&manifest.id);
         Ok(Arc::new(LoadedPlugin {
+            metrics: metrics_for(&manifest.id),
             permits: Arc::new(Semaphore::new(limits.max_concurrent_calls.max(1))),
             manifest,
             hash,
@@ -197,6 +341,8 @@ impl PluginRuntime {
             limits,
             allow: Arc::new(allow),
             validators,
+            code_origin,
+            in_flight: AtomicUsize::new(0),
             pre,
         }))
     }
@@ -211,6 +357,8 @@ impl PluginRuntime {
         input: String,
         outbound: Arc<dyn Outbound>,
     ) -> Result<Result<serde_json::Value, CallError>, CallFailure> {
+        let started = Instant::now();
+        let _running = InFlight::enter(&plugin.in_flight);
         let wit_ctx = bindings::latchkey::connector::types::CallContext::from(ctx);
         let name = tool.to_string();
         let max_output = plugin.limits.max_output_bytes;
@@ -218,18 +366,18 @@ impl PluginRuntime {
             c.latchkey_connector_plugin()
                 .call_call_tool(store, &wit_ctx, &name, &input)
         })
-        .await?;
-        match raw {
-            Ok(text) => {
-                if text.len() > max_output {
-                    return Err(CallFailure::OutputTooLarge(max_output));
-                }
-                serde_json::from_str(&text)
-                    .map(Ok)
-                    .map_err(|e| CallFailure::InvalidOutput(e.to_string()))
-            }
-            Err(e) => Ok(Err(CallError::from(e))),
-        }
+        .await;
+        let result = match raw {
+            Err(failure) => Err(failure),
+            Ok(Err(e)) => Ok(Err(CallError::from(e))),
+            Ok(Ok(text)) if text.len() > max_output => Err(CallFailure::OutputTooLarge(max_output)),
+            // serde_json stops at 128 levels of nesting: deep output is an error, not a crash.
+            Ok(Ok(text)) => serde_json::from_str(&text)
+                .map(Ok)
+                .map_err(|e| CallFailure::InvalidOutput(e.to_string())),
+        };
+        record(plugin, started, &result);
+        result
     }
 
     /// Ask the connector who the credential belongs to.
@@ -239,6 +387,8 @@ impl PluginRuntime {
         ctx: &CallContext,
         outbound: Arc<dyn Outbound>,
     ) -> Result<Result<Identity, CallError>, CallFailure> {
+        let started = Instant::now();
+        let _running = InFlight::enter(&plugin.in_flight);
         let wit_ctx = bindings::latchkey::connector::types::CallContext::from(ctx);
         let raw = invoke::run(
             plugin,
@@ -247,8 +397,10 @@ impl PluginRuntime {
             "verify",
             move |store, c| c.latchkey_connector_plugin().call_verify(store, &wit_ctx),
         )
-        .await?;
-        Ok(raw.map(Identity::from).map_err(CallError::from))
+        .await;
+        let result = raw.map(|r| r.map(Identity::from).map_err(CallError::from));
+        record(plugin, started, &result);
+        result
     }
 
     /// Let the connector pick non-secret metadata out of a token response (secrets removed).
@@ -257,6 +409,8 @@ impl PluginRuntime {
         plugin: &Arc<LoadedPlugin>,
         token_response: String,
     ) -> Result<Result<Vec<(String, String)>, CallError>, CallFailure> {
+        let started = Instant::now();
+        let _running = InFlight::enter(&plugin.in_flight);
         let raw = invoke::run(
             plugin,
             &self.instances,
@@ -267,7 +421,23 @@ impl PluginRuntime {
                     .call_connection_metadata(store, &token_response)
             },
         )
-        .await?;
-        Ok(raw.map_err(CallError::from))
+        .await;
+        let result = raw.map(|r| r.map_err(CallError::from));
+        record(plugin, started, &result);
+        result
     }
+}
+
+/// Count one finished invocation in the connector's metrics.
+fn record<T>(
+    plugin: &LoadedPlugin,
+    started: Instant,
+    result: &Result<Result<T, CallError>, CallFailure>,
+) {
+    let outcome = match result {
+        Ok(Ok(_)) => Outcome::Ok,
+        Ok(Err(_)) => Outcome::ToolError,
+        Err(failure) => Outcome::of_failure(failure),
+    };
+    plugin.metrics.record(outcome, started.elapsed());
 }

@@ -10,6 +10,14 @@ use super::error::LoadError;
 pub const PACKAGE: &str = "latchkey:connector";
 /// The major.minor this host implements; any patch release of it links.
 pub const SUPPORTED: &str = "0.1";
+/// The interfaces of the package the host provides to plugins.
+const PROVIDED: &[&str] = &["types", "http", "log"];
+
+/// The interface part of `latchkey:connector/<interface>@<version>`.
+fn interface_of(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix(PACKAGE)?.strip_prefix('/')?;
+    Some(rest.split_once('@').map_or(rest, |(i, _)| i))
+}
 
 fn version_of(name: &str) -> Option<&str> {
     name.strip_prefix(PACKAGE)?.split_once('@').map(|(_, v)| v)
@@ -44,7 +52,11 @@ pub fn check(engine: &Engine, component: &Component) -> Result<(), LoadError> {
     for (name, _) in ty.imports(engine) {
         if name.starts_with(PACKAGE) {
             match version_of(name) {
-                Some(v) if compatible(v) => {}
+                Some(v) if compatible(v) => {
+                    if !interface_of(name).is_some_and(|i| PROVIDED.contains(&i)) {
+                        return Err(LoadError::UnsupportedImport(name.to_string()));
+                    }
+                }
                 Some(v) => {
                     return Err(LoadError::IncompatibleVersion {
                         found: v.to_string(),
@@ -75,5 +87,10 @@ mod tests {
         assert!(!compatible("0.2.0"));
         assert!(!compatible("1.1.0"));
         assert!(!compatible("garbage"));
+        assert_eq!(interface_of("latchkey:connector/http@0.1.0"), Some("http"));
+        assert_eq!(
+            interface_of("latchkey:connector/vault@0.1.0"),
+            Some("vault")
+        );
     }
 }

@@ -49,7 +49,8 @@ pub fn ensure_built() {
             "fake-provider",
             "--bins",
         ]));
-        if !plugin("notion").exists() || !fixture("misbehave").exists() {
+        let fixtures = ["misbehave", "shapeshift", "rogue_import"];
+        if !plugin("notion").exists() || fixtures.iter().any(|f| !fixture(f).exists()) {
             run(cargo().args(["run", "--quiet", "-p", "xtask", "--", "build-plugins"]));
         }
     });

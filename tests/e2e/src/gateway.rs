@@ -209,6 +209,42 @@ impl Gateway {
             .and_then(|c| c.try_wait().ok().flatten())
     }
 
+    /// The server process id, while it runs (to read its memory use from /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The watched plugins folder.
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.dir.path().join("plugins")
+    }
+
+    /// POST raw bytes with a bearer key (plugin uploads).
+    pub async fn post_bytes(&self, path: &str, key: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(key)
+            .header("content-type", "application/wasm")
+            .body(bytes)
+            .send()
+            .await
+            .expect("request");
+        decode(resp).await
+    }
+
+    /// DELETE with a bearer key.
+    pub async fn delete(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base_url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request");
+        decode(resp).await
+    }
+
     /// The SQLite file.
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("data").join("latchkey.db")

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod gateway;
+pub mod variant;
 
 pub use gateway::{Gateway, GatewayOptions};
 

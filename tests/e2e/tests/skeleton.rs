@@ -246,8 +246,21 @@ async fn a_canary_secret_never_leaks_even_when_the_upstream_echoes_it() {
     let (_, conns) = s.gw.get("/v1/admin/connections", &s.gw.admin_key).await;
     assert!(!conns.to_string().contains(&secret));
     assert!(!s.gw.logs().contains(&secret), "secret in logs");
-    for entry in std::fs::read_dir(s.gw.dir.path().join("data")).expect("data dir") {
-        let path = entry.expect("entry").path();
+    // Every file under the data folder, the plugin cache and state included.
+    let mut files = Vec::new();
+    let mut dirs = vec![s.gw.dir.path().join("data")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("data dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.iter().any(|f| f.extension().is_some_and(|e| e == "cwasm")));
+    for path in files {
         let bytes = std::fs::read(&path).expect("read");
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),

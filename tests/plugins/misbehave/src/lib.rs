@@ -1,6 +1,8 @@
 //! A connector that misbehaves on purpose, so the host can prove its sandbox limits hold:
 //! CPU (`spin`), memory (`grow`), stack (`recurse`), panics (`trap`), egress (`fetch`),
-//! output size (`huge_output`) and per-call isolation (`global_counter`).
+//! output size (`huge_output`), output shape (`nested_output`, `invalid_utf8`: raw text the
+//! SDK would never produce, so this fixture exports the plugin interface by hand) and
+//! per-call isolation (`global_counter`).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +32,12 @@ struct Fetch {
     headers: Vec<(String, String)>,
     /// Request body, sent as UTF-8.
     body: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Nested {
+    /// How many arrays deep.
+    depth: u32,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -185,6 +193,18 @@ impl Connector for Misbehave {
                 huge_output,
             )
             .read_only(
+                "nested_output",
+                "Returns `depth` nested JSON arrays.",
+                &[],
+                raw_only::<Nested>,
+            )
+            .read_only(
+                "invalid_utf8",
+                "Returns bytes that are not UTF-8 where the contract says string.",
+                &[],
+                raw_only::<NoInput>,
+            )
+            .read_only(
                 "global_counter",
                 "Counts calls in this instance.",
                 &[],
@@ -197,4 +217,54 @@ impl Connector for Misbehave {
     }
 }
 
-latchkey_sdk::export_connector!(Misbehave);
+/// Placeholder handler for tools answered by [`RawGuest`] before the SDK sees them.
+fn raw_only<I>(_: &Context, _: I) -> Result<Value, CallError> {
+    Err(CallError::internal("answered by the raw export"))
+}
+
+/// `[[[…]]]`, `depth` deep: valid JSON the host must still refuse to parse recursively.
+fn nested_text(input: &str) -> Result<String, CallError> {
+    let n: Nested =
+        serde_json::from_str(input).map_err(|e| CallError::invalid_input(e.to_string()))?;
+    let depth = n.depth.min(4_000_000) as usize;
+    Ok("[".repeat(depth) + &"]".repeat(depth))
+}
+
+/// Bytes that are not UTF-8, smuggled into a `String`.
+fn invalid_utf8_text() -> String {
+    let bytes = std::hint::black_box(vec![b'"', 0xff, 0xfe, 0xc3, b'"']);
+    // SAFETY: deliberately not — this breaks `String`'s invariant to test the host's lifting.
+    // The string is only handed to the canonical ABI, which copies the bytes as they are.
+    unsafe { String::from_utf8_unchecked(bytes) }
+}
+
+/// The plugin interface, by hand: the SDK's glue for everything but the raw-output tools.
+struct RawGuest;
+
+impl latchkey_sdk::bindings::exports::latchkey::connector::plugin::Guest for RawGuest {
+    fn describe() -> latchkey_sdk::Manifest {
+        latchkey_sdk::connector::describe::<Misbehave>()
+    }
+
+    fn call_tool(
+        ctx: latchkey_sdk::CallContext,
+        name: String,
+        input: String,
+    ) -> Result<String, CallError> {
+        match name.as_str() {
+            "nested_output" => nested_text(&input),
+            "invalid_utf8" => Ok(invalid_utf8_text()),
+            _ => latchkey_sdk::connector::call_tool::<Misbehave>(ctx, &name, &input),
+        }
+    }
+
+    fn verify(ctx: latchkey_sdk::CallContext) -> Result<Identity, CallError> {
+        latchkey_sdk::connector::verify::<Misbehave>(ctx)
+    }
+
+    fn connection_metadata(token_response: String) -> Result<Vec<(String, String)>, CallError> {
+        latchkey_sdk::connector::connection_metadata::<Misbehave>(&token_response)
+    }
+}
+
+latchkey_sdk::bindings::__export_bindings!(RawGuest with_types_in latchkey_sdk::bindings);
