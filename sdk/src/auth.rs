@@ -63,6 +63,7 @@ impl Oauth2Scheme {
             scope_separator: None,
             extra_authorize_params: Vec::new(),
             include_granted_scopes: false,
+            scope_params: Vec::new(),
             token_endpoint_auth: TokenEndpointAuth::ClientSecretBasic,
             token_response: TokenResponseShape::default(),
             placement: Placement::Bearer,
@@ -97,6 +98,13 @@ impl Oauth2Scheme {
     pub fn extra_authorize_param(mut self, name: &str, value: &str) -> Self {
         self.extra_authorize_params
             .push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Send scopes starting with `prefix` (prefix removed) in the authorize parameter `param`,
+    /// e.g. Slack's user scopes: `.scope_param("user:", "user_scope")`.
+    pub fn scope_param(mut self, prefix: &str, param: &str) -> Self {
+        self.scope_params.push((prefix.to_owned(), param.to_owned()));
         self
     }
 
@@ -135,6 +143,8 @@ impl Default for TokenResponseShape {
             scope: None,
             error: None,
             error_aliases: Vec::new(),
+            extra_tokens: Vec::new(),
+            extra_scopes: Vec::new(),
         }
     }
 }

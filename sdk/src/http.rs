@@ -25,6 +25,7 @@ impl Request {
                 headers: Vec::new(),
                 body: None,
                 authenticate: false,
+                token: None,
                 timeout_ms: None,
             },
         }
@@ -89,6 +90,15 @@ impl Request {
     /// Asks the host to attach the connection's credential; the connector never sees it.
     pub fn authenticated(mut self) -> Self {
         self.raw.authenticate = true;
+        self.raw.token = None;
+        self
+    }
+
+    /// Like [`Request::authenticated`], with one of the connection's named extra tokens (e.g.
+    /// Slack's `"user"` token, declared in the manifest's `extra-tokens`).
+    pub fn authenticated_with(mut self, token: &str) -> Self {
+        self.raw.authenticate = true;
+        self.raw.token = Some(token.to_owned());
         self
     }
 

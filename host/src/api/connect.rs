@@ -24,7 +24,6 @@ use crate::auth::oauth::{authorize, provider};
 use crate::clock::{format_utc, now_ms};
 use crate::plugin::{AuthScheme, CallContext, LoadedPlugin};
 use crate::toolcall::credential::place;
-use crate::toolcall::outbound::CallOutbound;
 use crate::vault::connect_sessions::ConnectSession;
 use crate::vault::{NewConnection, Owner, SchemeKind, SecretField};
 
@@ -280,13 +279,6 @@ pub async fn submit_credential(
 
     // Ask the app whether the credential works before keeping it.
     let credential = place(&placement, secret.clone(), username.as_deref());
-    let outbound = Arc::new(CallOutbound::new(
-        app.egress.clone(),
-        plugin.allow.clone(),
-        Some(credential),
-        tokio::runtime::Handle::current(),
-        app.config.egress.max_requests_per_call,
-    ));
     let ctx = CallContext {
         user_id: session.owner.id().to_string(),
         ..Default::default()
@@ -295,7 +287,11 @@ pub async fn submit_credential(
     if let Some(u) = &username {
         metadata.insert("username".to_string(), u.clone());
     }
-    match app.runtime.verify(&plugin, &ctx, outbound).await {
+    let credentials = crate::toolcall::credential::CallCredentials {
+        primary: credential,
+        named: Vec::new(),
+    };
+    match crate::toolcall::verify_with(&app, &plugin, credentials, &ctx).await {
         Ok(Ok(identity)) => {
             metadata.insert(
                 "account".to_string(),

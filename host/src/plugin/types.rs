@@ -36,6 +36,10 @@ pub struct TokenResponseShape {
     pub error: Option<String>,
     /// Provider error code → RFC 6749 error code.
     pub error_aliases: Vec<(String, String)>,
+    /// Named further tokens: (name, pointer).
+    pub extra_tokens: Vec<(String, String)>,
+    /// Further granted scopes: (prefix, pointer).
+    pub extra_scopes: Vec<(String, String)>,
 }
 
 /// OAuth 2.0 authorization code with PKCE.
@@ -49,6 +53,8 @@ pub struct OAuth2Scheme {
     pub scope_separator: Option<String>,
     pub extra_authorize_params: Vec<(String, String)>,
     pub include_granted_scopes: bool,
+    /// Scope prefix → authorize parameter for scopes that go elsewhere (Slack's `user_scope`).
+    pub scope_params: Vec<(String, String)>,
     pub token_endpoint_auth: TokenEndpointAuth,
     pub token_response: TokenResponseShape,
     pub placement: Placement,
@@ -191,6 +197,8 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
     pub authenticate: bool,
+    /// A named extra token instead of the main one.
+    pub token: Option<String>,
     pub timeout_ms: Option<u32>,
 }
 
@@ -261,6 +269,7 @@ impl From<wit::AuthScheme> for AuthScheme {
                 scope_separator: o.scope_separator,
                 extra_authorize_params: o.extra_authorize_params,
                 include_granted_scopes: o.include_granted_scopes,
+                scope_params: o.scope_params,
                 token_endpoint_auth: o.token_endpoint_auth.into(),
                 token_response: TokenResponseShape {
                     access_token: o.token_response.access_token,
@@ -269,6 +278,8 @@ impl From<wit::AuthScheme> for AuthScheme {
                     scope: o.token_response.scope,
                     error: o.token_response.error,
                     error_aliases: o.token_response.error_aliases,
+                    extra_tokens: o.token_response.extra_tokens,
+                    extra_scopes: o.token_response.extra_scopes,
                 },
                 placement: o.placement.into(),
             })),
@@ -389,6 +400,7 @@ impl From<wit_http::Request> for HttpRequest {
             headers: r.headers,
             body: r.body,
             authenticate: r.authenticate,
+            token: r.token,
             timeout_ms: r.timeout_ms,
         }
     }

@@ -40,8 +40,60 @@ pub fn place(
     }
 }
 
-/// The credential for `connection`, placed as the manifest's matching scheme says.
+/// A call's credentials: the main one, and any named extra tokens (Slack's user token).
+#[derive(Debug)]
+pub struct CallCredentials {
+    pub primary: Credential,
+    pub named: Vec<(String, Credential)>,
+}
+
+impl CallCredentials {
+    /// The credential a request asks for: the main one, or a named one.
+    pub fn pick(&self, name: Option<&str>) -> Option<&Credential> {
+        match name {
+            None => Some(&self.primary),
+            Some(n) => self.named.iter().find(|(k, _)| k == n).map(|(_, c)| c),
+        }
+    }
+}
+
+/// Every credential of `connection`, placed as the manifest's matching scheme says.
 pub async fn for_connection(
+    vault: &Vault,
+    manifest: &Manifest,
+    connection: &ConnectionRecord,
+) -> Result<CallCredentials, CredentialError> {
+    let primary = primary(vault, manifest, connection).await?;
+    let mut named = Vec::new();
+    if connection.scheme == SchemeKind::Oauth2
+        && let Some(json) = vault
+            .read_secret(&connection.id, SecretField::ExtraTokens)
+            .await?
+    {
+        let placement = manifest
+            .auth
+            .iter()
+            .find_map(|s| match s {
+                AuthScheme::Oauth2(o) => Some(o.placement.clone()),
+                _ => None,
+            })
+            .unwrap_or(Placement::Bearer);
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(secrecy::ExposeSecret::expose_secret(&json))
+                .map_err(|_| CredentialError::Missing("readable extra tokens"))?;
+        for (name, token) in map {
+            if let Some(t) = token.as_str() {
+                named.push((
+                    name,
+                    place(&placement, secrecy::SecretString::from(t.to_string()), None),
+                ));
+            }
+        }
+    }
+    Ok(CallCredentials { primary, named })
+}
+
+async fn primary(
     vault: &Vault,
     manifest: &Manifest,
     connection: &ConnectionRecord,

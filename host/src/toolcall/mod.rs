@@ -286,3 +286,21 @@ async fn call_error(
         CallError::Internal(m) => ToolCallError::ConnectorError(m),
     }
 }
+
+/// Ask a connector who `credentials` belong to (its `verify`), through the same egress path a
+/// tool call takes.
+pub async fn verify_with(
+    app: &App,
+    plugin: &Arc<LoadedPlugin>,
+    credentials: credential::CallCredentials,
+    ctx: &CallContext,
+) -> Result<Result<crate::plugin::Identity, CallError>, crate::plugin::CallFailure> {
+    let outbound = Arc::new(CallOutbound::new(
+        app.egress.clone(),
+        plugin.allow.clone(),
+        Some(credentials),
+        tokio::runtime::Handle::current(),
+        app.config.egress.max_requests_per_call,
+    ));
+    app.runtime.verify(plugin, ctx, outbound).await
+}

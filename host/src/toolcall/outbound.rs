@@ -7,16 +7,15 @@ use std::time::Duration;
 
 use tokio::runtime::Handle;
 
-use crate::egress::{
-    AllowList, Credential, Egress, EgressError, Method as EgressMethod, OutboundRequest,
-};
+use super::credential::CallCredentials;
+use crate::egress::{AllowList, Egress, EgressError, Method as EgressMethod, OutboundRequest};
 use crate::plugin::{HttpError, HttpRequest, HttpResponse, Method, Outbound};
 
 /// One call's view of egress.
 pub struct CallOutbound {
     egress: Arc<Egress>,
     allow: Arc<AllowList>,
-    credential: Option<Credential>,
+    credentials: Option<CallCredentials>,
     handle: Handle,
     remaining: AtomicU32,
 }
@@ -26,14 +25,14 @@ impl CallOutbound {
     pub fn new(
         egress: Arc<Egress>,
         allow: Arc<AllowList>,
-        credential: Option<Credential>,
+        credentials: Option<CallCredentials>,
         handle: Handle,
         max_requests: u32,
     ) -> Self {
         CallOutbound {
             egress,
             allow,
-            credential,
+            credentials,
             handle,
             remaining: AtomicU32::new(max_requests),
         }
@@ -62,8 +61,11 @@ impl Outbound for CallOutbound {
                 "this call has used up its request budget".into(),
             ));
         }
-        let credential = match (req.authenticate, &self.credential) {
-            (true, Some(c)) => Some(c),
+        let credential = match (req.authenticate, &self.credentials) {
+            (true, Some(c)) => Some(
+                c.pick(req.token.as_deref())
+                    .ok_or(HttpError::NoCredential)?,
+            ),
             (true, None) => return Err(HttpError::NoCredential),
             (false, _) => None,
         };

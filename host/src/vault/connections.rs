@@ -115,6 +115,8 @@ pub enum SecretField {
     RefreshToken,
     PrivateKey,
     ClientSecret,
+    /// Named further tokens (JSON object name → token), e.g. Slack's user token.
+    ExtraTokens,
 }
 
 impl SecretField {
@@ -127,6 +129,7 @@ impl SecretField {
             SecretField::RefreshToken => "refresh_token",
             SecretField::PrivateKey => "private_key",
             SecretField::ClientSecret => "client_secret",
+            SecretField::ExtraTokens => "extra_tokens",
         }
     }
 }
@@ -157,6 +160,8 @@ pub struct TokenUpdate {
     pub expires_at: Option<i64>,
     /// `None` keeps the recorded scopes.
     pub granted_scopes: Option<Vec<String>>,
+    /// Named further tokens (JSON object); `None` keeps the stored ones.
+    pub extra_tokens: Option<SecretString>,
 }
 
 impl std::fmt::Debug for TokenUpdate {
@@ -417,6 +422,28 @@ pub fn update_tokens(
         get(&tx, id)?.ok_or_else(|| VaultError::Malformed("connection vanished".into()))?;
     tx.commit()?;
     Ok(record)
+}
+
+/// Add (or replace) non-secret metadata entries of a connection.
+pub fn merge_metadata(
+    conn: &mut Connection,
+    id: &str,
+    entries: &BTreeMap<String, String>,
+) -> Result<Option<ConnectionRecord>, VaultError> {
+    let tx = conn.transaction()?;
+    let Some(mut record) = get(&tx, id)? else {
+        return Ok(None);
+    };
+    record
+        .metadata
+        .extend(entries.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tx.execute(
+        "UPDATE connections SET metadata = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, serde_json::to_string(&record.metadata)?, now_ms()],
+    )?;
+    let updated = get(&tx, id)?;
+    tx.commit()?;
+    Ok(updated)
 }
 
 /// Set a connection's status and the reason for it.

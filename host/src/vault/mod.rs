@@ -116,6 +116,18 @@ impl Vault {
             .await
     }
 
+    /// Add non-secret metadata to a connection.
+    pub async fn merge_metadata(
+        &self,
+        id: &str,
+        entries: std::collections::BTreeMap<String, String>,
+    ) -> Result<Option<ConnectionRecord>, VaultError> {
+        let id = id.to_string();
+        self.db
+            .write(move |conn| connections::merge_metadata(conn, &id, &entries))
+            .await
+    }
+
     /// Set a connection's status and reason.
     pub async fn set_status(
         &self,

@@ -88,8 +88,28 @@ pub async fn start(
             reason: e.to_string(),
         })?
         .set_pkce_challenge(challenge);
-    if !scopes.is_empty() {
-        request = request.add_extra_param("scope", scopes.join(resolved.separator()));
+    // Scopes with a declared prefix go to their own parameter (Slack's user_scope).
+    let mut by_param: Vec<(String, Vec<String>)> = vec![("scope".to_string(), Vec::new())];
+    for scope in &scopes {
+        let (param, value) = resolved
+            .scheme
+            .scope_params
+            .iter()
+            .find_map(|(prefix, param)| {
+                scope
+                    .strip_prefix(prefix.as_str())
+                    .map(|rest| (param.clone(), rest.to_string()))
+            })
+            .unwrap_or_else(|| ("scope".to_string(), scope.clone()));
+        match by_param.iter_mut().find(|(p, _)| *p == param) {
+            Some((_, list)) => list.push(value),
+            None => by_param.push((param, vec![value])),
+        }
+    }
+    for (param, list) in by_param {
+        if !list.is_empty() {
+            request = request.add_extra_param(param, list.join(resolved.separator()));
+        }
     }
     if resolved.scheme.include_granted_scopes {
         request = request.add_extra_param("include_granted_scopes", "true");

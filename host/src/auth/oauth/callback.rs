@@ -206,12 +206,15 @@ pub async fn handle(
             return Err(with(CallbackError::Exchange(err)));
         }
     };
-    let tokens = TokenSet::from(&response);
+    let tokens = TokenSet::from_response(&response, &http.observed());
     let metadata = connection_metadata(app, &plugin, http.observed().public).await;
     let secrets = {
         let mut s = vec![(SecretField::AccessToken, tokens.access_token.clone())];
         if let Some(r) = &tokens.refresh_token {
             s.push((SecretField::RefreshToken, r.clone()));
+        }
+        if let Some(extra) = tokens.extra_tokens_json() {
+            s.push((SecretField::ExtraTokens, extra));
         }
         s
     };
@@ -232,6 +235,7 @@ pub async fn handle(
         .put_connection(new, secrets)
         .await
         .map_err(|e| with(e.into()))?;
+    let connection = learn_identity(app, &plugin, connection).await;
     if !connect::complete(app, &session.id, &connection.id)
         .await
         .map_err(|e| with(e.into()))?
@@ -283,6 +287,64 @@ async fn connection_metadata(
         Err(failure) => {
             tracing::warn!(connector = %plugin.manifest.id, %failure, "connection-metadata failed");
             BTreeMap::new()
+        }
+    }
+}
+
+/// Ask the connector who the new credential belongs to, and keep the non-secret answer (e.g.
+/// Jira's cloud id, the account name) as connection metadata. A failure here does not undo
+/// the connection: calls will surface any real problem.
+pub async fn learn_identity(
+    app: &App,
+    plugin: &Arc<LoadedPlugin>,
+    connection: ConnectionRecord,
+) -> ConnectionRecord {
+    let credentials = match crate::toolcall::credential::for_connection(
+        &app.vault,
+        &plugin.manifest,
+        &connection,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(connection = %connection.id, error = %e, "cannot build the new connection's credential");
+            return connection;
+        }
+    };
+    let ctx = crate::plugin::CallContext {
+        user_id: connection.owner.id().to_string(),
+        connection_id: connection.id.clone(),
+        metadata: connection.metadata.clone(),
+        granted_scopes: connection.granted_scopes.clone(),
+    };
+    let identity = match crate::toolcall::verify_with(app, plugin, credentials, &ctx).await {
+        Ok(Ok(identity)) => identity,
+        Ok(Err(e)) => {
+            tracing::warn!(connection = %connection.id, error = ?e, "verify after connect failed");
+            return connection;
+        }
+        Err(failure) => {
+            tracing::warn!(connection = %connection.id, %failure, "verify after connect failed");
+            return connection;
+        }
+    };
+    let mut entries: BTreeMap<String, String> = identity
+        .metadata
+        .into_iter()
+        .filter(|(k, v)| !k.is_empty() && k.len() <= 64 && v.len() <= 1024)
+        .take(32)
+        .collect();
+    entries.insert(
+        "account".into(),
+        identity.display_name.unwrap_or(identity.subject),
+    );
+    match app.vault.merge_metadata(&connection.id, entries).await {
+        Ok(Some(updated)) => updated,
+        Ok(None) => connection,
+        Err(e) => {
+            tracing::warn!(connection = %connection.id, error = %e, "cannot store identity metadata");
+            connection
         }
     }
 }

@@ -27,6 +27,10 @@ pub struct Observed {
     /// The response body without tokens or secrets.
     pub public: Option<Value>,
     pub requests: u32,
+    /// Named further tokens from the last success.
+    pub extra_tokens: Vec<(String, secrecy::SecretString)>,
+    /// Further granted scopes (prefixed) from the last success.
+    pub extra_scopes: Vec<String>,
 }
 
 /// One provider endpoint family, for one flow.
@@ -118,6 +122,8 @@ impl<'a> TokenHttp<'a> {
             o.status = Some(response.status);
             o.retry_after = retry_after(&response.headers);
             o.public = normalized.public.clone();
+            o.extra_tokens = normalized.extra_tokens.clone();
+            o.extra_scopes = normalized.extra_scopes.clone();
         }
         let mut out = oauth2::http::Response::new(normalized.body);
         *out.status_mut() =

@@ -2,6 +2,7 @@
 //! quirks (errors with HTTP 200, tokens nested in the body, comma-separated scopes), and
 //! keeping a secret-free copy for the connector's metadata extraction.
 
+use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
 use crate::plugin::TokenResponseShape;
@@ -13,6 +14,10 @@ pub struct Normalized {
     pub body: Vec<u8>,
     /// The original JSON with every token and secret removed (for `connection-metadata`).
     pub public: Option<Value>,
+    /// Named further tokens the connector declared (`extra-tokens`).
+    pub extra_tokens: Vec<(String, SecretString)>,
+    /// Further granted scopes, already prefixed (`extra-scopes`).
+    pub extra_scopes: Vec<String>,
 }
 
 fn pointer<'a>(body: &'a Value, configured: &Option<String>, default: &str) -> Option<&'a Value> {
@@ -90,6 +95,8 @@ pub fn normalize(
             status,
             body: body.to_vec(),
             public: None,
+            extra_tokens: Vec::new(),
+            extra_scopes: Vec::new(),
         };
     };
     let public = Some(strip_secrets(&json));
@@ -116,6 +123,8 @@ pub fn normalize(
             status,
             body: out.to_string().into_bytes(),
             public,
+            extra_tokens: Vec::new(),
+            extra_scopes: Vec::new(),
         };
     }
     if !(200..300).contains(&status) {
@@ -123,6 +132,8 @@ pub fn normalize(
             status,
             body: body.to_vec(),
             public,
+            extra_tokens: Vec::new(),
+            extra_scopes: Vec::new(),
         };
     }
     let mut out = Map::new();
@@ -146,10 +157,32 @@ pub fn normalize(
             Value::String(split_scopes(scope, separator).join(" ")),
         );
     }
+    let extra_tokens = shape
+        .extra_tokens
+        .iter()
+        .filter_map(|(name, ptr)| {
+            json.pointer(ptr)
+                .and_then(as_text)
+                .map(|t| (name.clone(), SecretString::from(t)))
+        })
+        .collect();
+    let extra_scopes = shape
+        .extra_scopes
+        .iter()
+        .flat_map(|(prefix, ptr)| {
+            json.pointer(ptr)
+                .map(|v| split_scopes(v, separator))
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |s| format!("{prefix}{s}"))
+        })
+        .collect();
     Normalized {
         status,
         body: Value::Object(out).to_string().into_bytes(),
         public,
+        extra_tokens,
+        extra_scopes,
     }
 }
 
@@ -197,6 +230,7 @@ mod tests {
         let v = parse(&n);
         assert_eq!(v["access_token"], "xoxp");
         assert_eq!(v["scope"], "chat:write search:read");
+        assert!(n.extra_tokens.is_empty());
         let public = n.public.expect("public").to_string();
         assert!(
             !public.contains("xoxb") && !public.contains("xoxp"),
@@ -214,6 +248,25 @@ mod tests {
         let n = normalize(200, br#"{"error":"bad_refresh_token"}"#, &shape, ",");
         assert_eq!(n.status, 400);
         assert_eq!(parse(&n)["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn extra_tokens_and_prefixed_scopes_are_collected() {
+        let shape = TokenResponseShape {
+            extra_tokens: vec![("user".into(), "/authed_user/access_token".into())],
+            extra_scopes: vec![("user:".into(), "/authed_user/scope".into())],
+            ..Default::default()
+        };
+        let body = br#"{"ok":true,"access_token":"xoxb","scope":"chat:write","authed_user":{"access_token":"xoxp","scope":"search:read"}}"#;
+        let n = normalize(200, body, &shape, ",");
+        assert_eq!(parse(&n)["access_token"], "xoxb");
+        assert_eq!(n.extra_tokens.len(), 1);
+        assert_eq!(n.extra_tokens[0].0, "user");
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&n.extra_tokens[0].1),
+            "xoxp"
+        );
+        assert_eq!(n.extra_scopes, vec!["user:search:read".to_string()]);
     }
 
     #[test]

@@ -131,8 +131,11 @@ pub async fn ensure_fresh(
                 .unwrap_or_else(|| "revoked".into()),
         ));
     }
-    // Someone else refreshed while we waited: use theirs.
-    if current.token_version != seen.token_version && !due(&current, now_ms()) {
+    // Someone else refreshed while we waited: use theirs unless it has already expired (the
+    // proactive margin does not apply here, or short-lived tokens would refresh once per
+    // waiter).
+    let now = now_ms();
+    if current.token_version != seen.token_version && current.expires_at.is_none_or(|e| e > now) {
         return Ok(current);
     }
     if let Some(wait) = app.refresher.backoff_remaining(&current.id) {
@@ -221,7 +224,10 @@ async fn refresh_oauth(
     let result = request.request_async(&http).await;
     let received = received_now();
     match result {
-        Ok(response) => Ok((TokenSet::from(&response), received)),
+        Ok(response) => Ok((
+            TokenSet::from_response(&response, &http.observed()),
+            received,
+        )),
         Err(e) => Err(Failure::Token(classify(e, &http.observed()))),
     }
 }

@@ -127,7 +127,7 @@ pub async fn fetch(
     };
     let received = received_now();
     match response {
-        Ok(r) => Ok((TokenSet::from(&r), received)),
+        Ok(r) => Ok((TokenSet::from_response(&r, &http.observed()), received)),
         Err(e) => Err(Failure::Token(e)),
     }
 }

@@ -5,6 +5,7 @@ use oauth2::basic::BasicTokenResponse;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::http::Observed;
 use crate::clock::now_ms;
 use crate::vault::TokenUpdate;
 
@@ -16,6 +17,8 @@ pub struct TokenSet {
     pub expires_in: Option<u64>,
     /// Scopes the provider reported; `None` when it did not say.
     pub scopes: Option<Vec<String>>,
+    /// Named further tokens (Slack's user token).
+    pub extra_tokens: Vec<(String, SecretString)>,
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -27,18 +30,47 @@ impl std::fmt::Debug for TokenSet {
     }
 }
 
-impl From<&BasicTokenResponse> for TokenSet {
-    fn from(r: &BasicTokenResponse) -> Self {
+impl TokenSet {
+    /// The tokens of a response `oauth2` parsed, plus what the normalising client saw beside
+    /// them (extra tokens and scopes the connector declared).
+    pub fn from_response(r: &BasicTokenResponse, seen: &Observed) -> Self {
+        let mut scopes: Option<Vec<String>> = r
+            .scopes()
+            .map(|s| s.iter().map(|x| x.to_string()).collect());
+        if !seen.extra_scopes.is_empty() {
+            let mut all = scopes.unwrap_or_default();
+            all.extend(seen.extra_scopes.iter().cloned());
+            scopes = Some(all);
+        }
         TokenSet {
             access_token: SecretString::from(r.access_token().secret().to_string()),
             refresh_token: r
                 .refresh_token()
                 .map(|t| SecretString::from(t.secret().to_string())),
             expires_in: r.expires_in().map(|d| d.as_secs()),
-            scopes: r
-                .scopes()
-                .map(|s| s.iter().map(|x| x.to_string()).collect()),
+            scopes,
+            extra_tokens: seen.extra_tokens.clone(),
         }
+    }
+
+    /// The extra tokens as the sealed JSON object the vault keeps; `None` when there are none.
+    pub fn extra_tokens_json(&self) -> Option<SecretString> {
+        if self.extra_tokens.is_empty() {
+            return None;
+        }
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .extra_tokens
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::Value::String(v.expose_secret().to_string()),
+                )
+            })
+            .collect();
+        Some(SecretString::from(
+            serde_json::Value::Object(map).to_string(),
+        ))
     }
 }
 
@@ -49,6 +81,8 @@ pub struct Journaled {
     pub refresh_token: Option<String>,
     pub expires_at: Option<i64>,
     pub scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub extra_tokens: Option<String>,
 }
 
 impl TokenSet {
@@ -70,6 +104,7 @@ impl TokenSet {
             refresh_token: self.refresh_token.clone(),
             expires_at: self.expires_at(received_at),
             granted_scopes: self.scopes.clone().or(fallback_scopes),
+            extra_tokens: self.extra_tokens_json(),
         }
     }
 
@@ -87,6 +122,9 @@ impl TokenSet {
                 .map(|t| t.expose_secret().to_string()),
             expires_at: self.expires_at(received_at),
             scopes: self.scopes.clone().or(fallback_scopes),
+            extra_tokens: self
+                .extra_tokens_json()
+                .map(|t| t.expose_secret().to_string()),
         };
         serde_json::to_vec(&j).map(zeroize::Zeroizing::new)
     }
@@ -100,6 +138,7 @@ impl Journaled {
             refresh_token: self.refresh_token.map(SecretString::from),
             expires_at: self.expires_at,
             granted_scopes: self.scopes,
+            extra_tokens: self.extra_tokens.map(SecretString::from),
         }
     }
 }
