@@ -354,18 +354,6 @@ impl Gateway {
         decode(resp).await
     }
 
-    /// DELETE with a bearer key.
-    pub async fn delete(&self, path: &str, key: &str) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .delete(format!("{}{path}", self.base_url))
-            .bearer_auth(key)
-            .send()
-            .await
-            .expect("request");
-        decode(resp).await
-    }
-
     /// Call a tool as the test agent for `user`.
     pub async fn call(&self, tool: &str, user: &str, input: Value) -> (StatusCode, Value) {
         self.post(
