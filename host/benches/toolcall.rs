@@ -130,7 +130,7 @@ async fn gateway_vs_direct(iterations: usize) -> (Stats, Stats) {
         )
         .await
         .expect("credential");
-    let (_, agent_key) = api_keys::create(&app.vault, KeyKind::Agent, "bench")
+    let (_, agent_key) = api_keys::create(&app.vault, KeyKind::Agent, "bench", Default::default())
         .await
         .expect("agent key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -172,6 +172,7 @@ impl App {
             tracing::warn!(path = %config.plugins_dir.display(), "plugins folder does not exist; no connectors loaded");
         }
         sync_provider_configs(&config, &vault).await?;
+        sync_packs(&config, &vault, &registry).await?;
         let public_base = match (&config.public_url, bound) {
             (Some(u), _) => u.as_str().trim_end_matches('/').to_string(),
             (None, Some(addr)) => format!("http://{addr}"),
@@ -238,6 +239,26 @@ async fn sync_provider_configs(config: &Config, vault: &Vault) -> Result<(), Sta
             .db()
             .write(move |conn| providers::put(conn, &keyring, &provider))
             .await?;
+    }
+    Ok(())
+}
+
+/// Write the config file's packs into the vault; a tool no loaded connector provides is
+/// reported (it may be loaded later) rather than refused.
+async fn sync_packs(config: &Config, vault: &Vault, registry: &Registry) -> Result<(), StartError> {
+    use crate::vault::packs::{self, Pack};
+    for (name, p) in &config.packs {
+        for tool in &p.tools {
+            if registry.resolve_tool(tool).is_none() {
+                tracing::warn!(pack = %name, tool = %tool, "pack names a tool no loaded connector provides");
+            }
+        }
+        let pack = Pack {
+            name: name.clone(),
+            description: p.description.clone(),
+            tools: p.tools.clone(),
+        };
+        vault.db().write(move |c| packs::put(c, &pack)).await?;
     }
     Ok(())
 }

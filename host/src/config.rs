@@ -62,6 +62,9 @@ pub struct Config {
     /// Watching the plugins folder and caching compiled plugins.
     #[serde(default)]
     pub hotload: HotloadConfig,
+    /// Tool packs, by name (also manageable through the admin API).
+    #[serde(default)]
+    pub packs: BTreeMap<String, PackConfig>,
 }
 
 /// Hot-loading settings.
@@ -81,6 +84,16 @@ impl Default for HotloadConfig {
             cache: true,
         }
     }
+}
+
+/// A tool pack defined in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackConfig {
+    #[serde(default)]
+    pub description: String,
+    /// Agent-facing tool names (`<connector>_<tool>`).
+    pub tools: Vec<String>,
 }
 
 /// Connect-link settings.

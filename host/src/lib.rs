@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod egress;
 pub mod hotload;
 pub mod ids;
 pub mod plugin;
+pub mod policy;
 pub mod testhooks;
 pub mod toolcall;
 pub mod vault;

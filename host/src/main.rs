@@ -50,6 +50,9 @@ enum Command {
     /// Vault maintenance.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Manage the plugins of a running gateway (through its admin API).
     Plugin(PluginArgs),
 }
@@ -91,6 +94,12 @@ enum KeyCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// Agent keys: a tool pack the key may use (repeatable).
+        #[arg(long = "pack")]
+        packs: Vec<String>,
+        /// Agent keys: allow every tool (instead of packs).
+        #[arg(long, conflicts_with = "packs")]
+        all_tools: bool,
     },
     /// List keys (never their secrets).
     List,
@@ -122,6 +131,19 @@ enum ConnectionCommand {
     },
     /// Delete a connection and its secrets.
     Delete { id: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the chain: exits 1 (and says where) if an entry was changed, removed or reordered.
+    Verify,
+    /// Print entries as JSON lines.
+    List {
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +204,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Connection(cmd) => connection(config, cmd).await,
         Command::Inspect { file } => inspect(config, &file).await,
         Command::Vault(cmd) => vault(config, cmd).await,
+        Command::Audit(cmd) => audit(config, cmd).await,
         Command::Plugin(args) => plugin(config, args).await,
     }
 }
@@ -225,8 +248,23 @@ async fn shutdown_signal() {
 async fn keys(config: Config, kind: KeyKind, cmd: KeyCommand) -> anyhow::Result<()> {
     let vault = app::open_vault(&config).await?;
     match cmd {
-        KeyCommand::Create { name } => {
-            let (record, key) = api_keys::create(&vault, kind, &name).await?;
+        KeyCommand::Create {
+            name,
+            packs,
+            all_tools,
+        } => {
+            let packs = match (kind, all_tools, packs.is_empty()) {
+                (KeyKind::Admin, false, true) => None,
+                (KeyKind::Admin, _, _) => bail!("admin keys have no packs"),
+                (_, true, true) => None,
+                (_, false, false) => Some(packs),
+                _ => bail!("give --pack NAME (repeatable) or --all-tools"),
+            };
+            let grant = api_keys::Grant {
+                packs,
+                ..Default::default()
+            };
+            let (record, key) = api_keys::create(&vault, kind, &name, grant).await?;
             eprintln!(
                 "created {} key {} ({}); it is shown once:",
                 kind.as_str(),
@@ -326,6 +364,36 @@ async fn inspect(config: Config, file: &Path) -> anyhow::Result<()> {
         .load(bytes, Some(file.to_path_buf()), |id| config.limits_for(id))
         .await?;
     println!("{}", serde_json::to_string_pretty(&plugin.manifest)?);
+    Ok(())
+}
+
+async fn audit(config: Config, cmd: AuditCommand) -> anyhow::Result<()> {
+    use latchkey::vault::audit::{self, Verdict};
+    let vault = app::open_vault(&config).await?;
+    match cmd {
+        AuditCommand::Verify => {
+            let keyring = vault.keyring().clone();
+            let verdict = vault.db().read(move |c| audit::verify(c, &keyring)).await?;
+            println!("{}", serde_json::to_string(&verdict)?);
+            match verdict {
+                Verdict::Intact { entries } => eprintln!("audit log intact: {entries} entries"),
+                Verdict::Altered { seq } => bail!("audit log entry {seq} was changed or moved"),
+                Verdict::Removed { after } => bail!("audit log entries are missing after {after}"),
+                Verdict::Truncated { expected, found } => {
+                    bail!("audit log was cut: the head says {expected} entries, {found} remain")
+                }
+            }
+        }
+        AuditCommand::List { after, limit } => {
+            let entries = vault
+                .db()
+                .read(move |c| audit::list(c, after, limit.clamp(1, 10_000)))
+                .await?;
+            for e in entries {
+                println!("{}", serde_json::to_string(&e)?);
+            }
+        }
+    }
     Ok(())
 }
 

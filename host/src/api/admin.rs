@@ -146,18 +146,8 @@ pub fn prepare_static_connection(
             if let Some(sub) = subject {
                 metadata.insert("subject".into(), sub);
             }
-            // The key is checked above; it is sealed like any other secret and never logged.
-            return Ok((
-                NewConnection {
-                    connector_id: plugin.manifest.id.clone(),
-                    owner,
-                    scheme: SchemeKind::ServiceAccount,
-                    granted_scopes: body.granted_scopes,
-                    metadata,
-                    expires_at: None,
-                },
-                vec![(SecretField::PrivateKey, private_key)],
-            ));
+            // Checked above; sealed like any other secret and never logged.
+            (SchemeKind::ServiceAccount, vec![(SecretField::PrivateKey, private_key)])
         }
         StaticCredential::ClientCredentials {
             client_id,
@@ -182,21 +172,43 @@ pub fn prepare_static_connection(
             || (s.chars().any(char::is_control) && !s.contains("PRIVATE KEY"))
         {
             return Err(Problem::invalid_request(
-                "the credential must be 1..8192 printable characters",
+                "the credential must be 1..16384 printable characters",
             ));
         }
     }
+    let granted_scopes = if scheme == SchemeKind::ServiceAccount {
+        service_account_scopes(&plugin, body.granted_scopes)
+    } else {
+        body.granted_scopes
+    };
     Ok((
         NewConnection {
             connector_id: plugin.manifest.id.clone(),
             owner,
             scheme,
-            granted_scopes: body.granted_scopes,
+            granted_scopes,
             metadata,
             expires_at: None,
         },
         secrets,
     ))
+}
+
+/// What a service account is granted: what the operator says, else what the connector's
+/// service-account scheme asks for.
+fn service_account_scopes(plugin: &LoadedPlugin, given: Vec<String>) -> Vec<String> {
+    if !given.is_empty() {
+        return given;
+    }
+    plugin
+        .manifest
+        .auth
+        .iter()
+        .find_map(|s| match s {
+            AuthScheme::ServiceAccount(a) => Some(a.scopes.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 fn service_account_kind(plugin: &LoadedPlugin) -> Result<ServiceAccountKind, Problem> {
@@ -291,11 +303,15 @@ pub async fn delete_connection(
     ))
 }
 
-/// Body of `POST /v1/admin/agent-keys`.
+/// Body of `POST /v1/admin/agent-keys`: the packs the key may use, or `all_tools: true`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     pub name: String,
+    #[serde(default)]
+    pub packs: Vec<String>,
+    #[serde(default)]
+    pub all_tools: bool,
 }
 
 /// `POST /v1/admin/agent-keys`: the key is in the response once and never again.
@@ -307,16 +323,41 @@ pub async fn create_agent_key(
     if body.name.trim().is_empty() || body.name.len() > 100 {
         return Err(Problem::invalid_request("name must be 1..100 characters"));
     }
-    let (record, key) = api_keys::create(&app.vault, KeyKind::Agent, &body.name)
+    let packs = match (body.all_tools, body.packs.is_empty()) {
+        (true, true) => None,
+        (false, false) => Some(body.packs),
+        _ => {
+            return Err(Problem::invalid_request(
+                "give the tool packs the key may use (packs: [...]), or all_tools: true — not both",
+            ));
+        }
+    };
+    if let Some(names) = &packs {
+        let known = crate::policy::load_packs(&app, names)
+            .await
+            .map_err(storage)?;
+        if let Some(missing) = names.iter().find(|n| !known.iter().any(|p| &p.name == *n)) {
+            return Err(Problem::invalid_request(format!(
+                "no pack named {missing:?}"
+            )));
+        }
+    }
+    let grant = api_keys::Grant {
+        packs,
+        ..Default::default()
+    };
+    let (record, key) = api_keys::create(&app.vault, KeyKind::Agent, &body.name, grant)
         .await
         .map_err(|e| match e {
             api_keys::KeyError::Vault(v) => storage(v),
             _ => Problem::internal(),
         })?;
-    tracing::info!(admin = %admin.id, agent_key = %record.id, "agent key created");
+    tracing::info!(admin = %admin.id, agent_key = %record.id, packs = ?record.packs, "agent key created");
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": record.id, "name": record.name, "key": key.expose_secret() })),
+        Json(
+            json!({ "id": record.id, "name": record.name, "packs": record.packs, "key": key.expose_secret() }),
+        ),
     ))
 }
 

@@ -46,6 +46,13 @@ impl From<ToolCallError> for Problem {
             ToolCallError::ToolNotFound(name) => {
                 Problem::new(StatusCode::NOT_FOUND, "tool_not_found", "No such tool", detail).with("tool", json!(name))
             }
+            ToolCallError::ToolNotAllowed(name) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "tool_not_allowed",
+                "This caller may not use that tool",
+                detail,
+            )
+            .with("tool", json!(name)),
             ToolCallError::InvalidInput(errors) => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_input",

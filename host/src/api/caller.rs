@@ -13,9 +13,14 @@ use crate::app::App;
 use crate::auth::api_keys::{self, KeyError};
 use crate::vault::{ApiKeyRecord, KeyKind};
 
-/// A request authenticated with an agent key.
+/// A request authenticated with an agent key or a user session (which an agent key minted
+/// for one user): the callers of tools.
 #[derive(Debug, Clone)]
 pub struct AgentCaller(pub ApiKeyRecord);
+
+/// A request authenticated with an agent key itself (not a session): minting sessions.
+#[derive(Debug, Clone)]
+pub struct AgentKeyCaller(pub ApiKeyRecord);
 
 /// A request authenticated with an admin key.
 #[derive(Debug, Clone)]
@@ -40,17 +45,24 @@ fn bearer(parts: &Parts) -> Result<SecretString, Problem> {
     Ok(SecretString::from(token.trim().to_string()))
 }
 
-async fn authenticate(parts: &Parts, app: &App, kind: KeyKind) -> Result<ApiKeyRecord, Problem> {
+async fn authenticate(
+    parts: &Parts,
+    app: &App,
+    kinds: &[KeyKind],
+) -> Result<ApiKeyRecord, Problem> {
     let presented = bearer(parts)?;
-    match api_keys::verify(&app.vault, &presented, kind).await {
+    match api_keys::verify(&app.vault, &presented, kinds).await {
         Ok(record) => Ok(record),
         Err(KeyError::Vault(e)) => {
             tracing::error!(error = %e, "key lookup failed");
             Err(Problem::internal())
         }
-        Err(_) => Err(Problem::unauthorized(match kind {
-            KeyKind::Agent => "the agent key is invalid or revoked",
-            KeyKind::Admin => "this endpoint needs a valid admin key",
+        Err(_) => Err(Problem::unauthorized(if kinds.contains(&KeyKind::Admin) {
+            "this endpoint needs a valid admin key"
+        } else if kinds.contains(&KeyKind::Session) {
+            "the agent key or user session is invalid, expired or revoked"
+        } else {
+            "this endpoint needs a valid agent key (not a user session)"
         })),
     }
 }
@@ -62,9 +74,22 @@ impl FromRequestParts<Arc<App>> for AgentCaller {
         parts: &mut Parts,
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
-        let record = authenticate(parts, app, KeyKind::Agent).await?;
-        tracing::Span::current().record("agent", record.id.as_str());
+        let record = authenticate(parts, app, &[KeyKind::Agent, KeyKind::Session]).await?;
+        tracing::Span::current().record("agent", crate::policy::accountable_agent(&record));
         Ok(AgentCaller(record))
+    }
+}
+
+impl FromRequestParts<Arc<App>> for AgentKeyCaller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let record = authenticate(parts, app, &[KeyKind::Agent]).await?;
+        tracing::Span::current().record("agent", record.id.as_str());
+        Ok(AgentKeyCaller(record))
     }
 }
 
@@ -75,7 +100,7 @@ impl FromRequestParts<Arc<App>> for AdminCaller {
         parts: &mut Parts,
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
-        let record = authenticate(parts, app, KeyKind::Admin).await?;
+        let record = authenticate(parts, app, &[KeyKind::Admin]).await?;
         tracing::Span::current().record("admin", record.id.as_str());
         Ok(AdminCaller(record))
     }

@@ -336,13 +336,32 @@ pub async fn submit_credential(
             );
         }
     };
+    crate::audit::record(
+        &app,
+        crate::vault::audit::Event {
+            event: "connect".into(),
+            user_id: Some(connection.owner.id().to_string()),
+            connector: Some(connection.connector_id.clone()),
+            connection: Some(connection.id.clone()),
+            outcome: "ok".into(),
+            detail: Some(connection.scheme.as_str().into()),
+            ..Default::default()
+        },
+    )
+    .await;
     if let Err(e) = connect::complete(&app, &session.id, &connection.id).await {
         tracing::error!(error = %e, "cannot complete a connect session");
     }
-    finished(&session, &plugin.manifest.name)
+    finished(&app, &session, &plugin.manifest.name)
 }
 
-fn finished(session: &ConnectSession, app_name: &str) -> Response {
+fn finished(app: &App, session: &ConnectSession, app_name: &str) -> Response {
+    // One step of a pack flow: back to the pack page for the next app.
+    if let Some(pack) = &session.pack_session_id
+        && let Ok(url) = crate::auth::pack_flow::url(app, pack)
+    {
+        return Redirect::to(&url).into_response();
+    }
     if let Some(return_to) = &session.return_to
         && let Ok(mut url) = url::Url::parse(return_to)
     {
@@ -371,7 +390,7 @@ pub async fn oauth_callback(
 ) -> Response {
     let Query(query) = query.unwrap_or_default();
     match callback::handle(&app, &connector, query, browser_nonce(&headers)).await {
-        Ok(done) => finished(&done.session, &done.plugin.manifest.name),
+        Ok(done) => finished(&app, &done.session, &done.plugin.manifest.name),
         Err(refused) => {
             tracing::warn!(connector = %connector, error = %refused.error, "callback refused");
             let retry = refused
@@ -459,12 +478,24 @@ async fn create_session(
     ))
 }
 
-/// `POST /v1/connect-sessions`: a link for a user to connect an app.
+/// `POST /v1/connect-sessions`: a link for a user to connect an app (a user session may ask
+/// only for its own user).
 pub async fn create_for_agent(
     State(app): State<Arc<App>>,
-    _agent: AgentCaller,
-    JsonBody(body): JsonBody<NewSession>,
+    caller: AgentCaller,
+    JsonBody(mut body): JsonBody<NewSession>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
+    if caller.0.kind == crate::vault::KeyKind::Session {
+        let user = crate::policy::acting_user(&caller.0, body.user_id.as_deref()).map_err(|m| {
+            Problem::new(
+                StatusCode::FORBIDDEN,
+                "session_user_mismatch",
+                "A session acts for one user",
+                m,
+            )
+        })?;
+        body.user_id = Some(user);
+    }
     create_session(&app, body, false).await
 }
 
@@ -501,6 +532,12 @@ pub async fn authorization_status(
             format!("no authorization {id:?}"),
         )
     };
+    if crate::ids::looks_like("ps", &id) {
+        return pack_status(&app, &id, Duration::from_secs(q.wait.min(60)))
+            .await?
+            .ok_or_else(not_found)
+            .map(Json);
+    }
     if !crate::ids::looks_like("cs", &id) {
         return Err(not_found());
     }
@@ -521,4 +558,56 @@ pub async fn authorization_status(
         "error": session.error,
         "expires_at": session.expires_at,
     })))
+}
+
+/// Where a pack flow stands: completed once every app is connected. Waits like a single
+/// session does.
+async fn pack_status(app: &App, id: &str, wait: Duration) -> Result<Option<Value>, Problem> {
+    use crate::auth::pack_flow;
+    use crate::vault::pack_sessions;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let changed = app.sessions_changed.notified();
+        let lookup = id.to_string();
+        let session = app
+            .vault
+            .db()
+            .read(move |c| pack_sessions::get(c, &lookup))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot read a pack flow");
+                Problem::internal()
+            })?;
+        let Some(session) = session else {
+            return Ok(None);
+        };
+        let steps = pack_flow::steps(app, &session).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot read a pack flow's steps");
+            Problem::internal()
+        })?;
+        let done = pack_flow::complete(&steps);
+        let expired = now_ms() >= session.expires_at;
+        if done || expired || tokio::time::Instant::now() >= deadline {
+            let status = if done {
+                "completed"
+            } else if expired {
+                "expired"
+            } else {
+                "pending"
+            };
+            return Ok(Some(json!({
+                "id": session.id,
+                "status": status,
+                "pack": session.pack,
+                "owner": session.owner,
+                "apps": steps,
+                "expires_at": session.expires_at,
+            })));
+        }
+        let tick = deadline.min(tokio::time::Instant::now() + Duration::from_secs(1));
+        tokio::select! {
+            _ = changed => {}
+            _ = tokio::time::sleep_until(tick) => {}
+        }
+    }
 }

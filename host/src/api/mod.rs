@@ -1,15 +1,18 @@
 //! The HTTP API (axum): the agent face under `/v1`, the operator face under `/v1/admin`.
 
 pub mod admin;
+pub mod audit;
 pub mod body;
 pub mod call_problem;
 pub mod caller;
 pub mod connect;
 pub mod groups;
+pub mod packs;
 pub mod pages;
 pub mod plugins;
 pub mod problem;
 pub mod providers;
+pub mod sessions;
 pub mod tools;
 
 use std::sync::Arc;
@@ -38,6 +41,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/tools/{tool}/call", post(tools::call))
         .route("/v1/connectors", get(connectors))
         .route("/v1/connect-sessions", post(connect::create_for_agent))
+        .route("/v1/sessions", post(sessions::mint))
+        .route("/v1/pack-sessions", post(packs::create))
+        .route("/connect/pack/{id}/{token}", get(packs::page))
+        .route("/v1/admin/packs", get(packs::list))
+        .route("/v1/admin/audit", get(audit::list))
+        .route("/v1/admin/audit/verify", get(audit::verify))
+        .route(
+            "/v1/admin/packs/{name}",
+            axum::routing::put(packs::put).delete(packs::delete),
+        )
         .route(
             "/v1/authorizations/{id}",
             get(connect::authorization_status),

@@ -1,4 +1,4 @@
-//! The agent API: list tools, call one.
+//! The agent API: list the tools the caller may use, call one.
 
 use std::sync::Arc;
 
@@ -11,35 +11,60 @@ use super::body::JsonBody;
 use super::caller::AgentCaller;
 use super::problem::Problem;
 use crate::app::App;
+use crate::policy::{self, ToolScope};
 use crate::toolcall::{self, ToolCall, ToolOutput};
 
-/// `GET /v1/tools`: every tool the caller may use, with its JSON Schema.
-pub async fn list(State(app): State<Arc<App>>, _caller: AgentCaller) -> Json<Value> {
+/// The caller's tool scope, or an internal problem.
+pub async fn scope_of(app: &App, caller: &AgentCaller) -> Result<ToolScope, Problem> {
+    policy::tool_scope(app, &caller.0).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot load the caller's packs");
+        Problem::internal()
+    })
+}
+
+/// Every tool `scope` allows, as agents see them.
+pub fn visible_tools(app: &App, scope: &ToolScope) -> Vec<Value> {
     let snapshot = app.registry.snapshot();
-    let tools: Vec<Value> = snapshot
+    snapshot
         .values()
         .flat_map(|plugin| {
             plugin.manifest.tools.iter().map(move |t| {
-                json!({
-                    "name": format!("{}_{}", plugin.manifest.id, t.name),
-                    "connector": plugin.manifest.id,
-                    "description": t.description,
-                    "input_schema": t.input_schema,
-                    "required_scopes": t.required_scopes,
-                    "read_only": t.read_only,
-                })
+                (
+                    format!("{}_{}", plugin.manifest.id, t.name),
+                    plugin.manifest.id.clone(),
+                    t,
+                )
             })
         })
-        .collect();
-    Json(json!({ "tools": tools }))
+        .filter(|(name, _, _)| scope.allows(name))
+        .map(|(name, connector, t)| {
+            json!({
+                "name": name,
+                "connector": connector,
+                "description": t.description,
+                "input_schema": t.input_schema,
+                "required_scopes": t.required_scopes,
+                "read_only": t.read_only,
+            })
+        })
+        .collect()
+}
+
+/// `GET /v1/tools`: every tool the caller may use, with its JSON Schema.
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: AgentCaller,
+) -> Result<Json<Value>, Problem> {
+    let scope = scope_of(&app, &caller).await?;
+    Ok(Json(json!({ "tools": visible_tools(&app, &scope) })))
 }
 
 /// Body of `POST /v1/tools/{tool}/call`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallBody {
-    /// The user the call acts for.
-    pub user_id: String,
+    /// The user the call acts for (agent keys); a user session brings its own.
+    pub user_id: Option<String>,
     /// The tool's input object.
     #[serde(default = "empty_object")]
     pub input: Value,
@@ -54,34 +79,62 @@ pub fn valid_principal_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 256 && !id.chars().any(char::is_control)
 }
 
-/// `POST /v1/tools/{tool}/call`.
-pub async fn call(
-    State(app): State<Arc<App>>,
-    AgentCaller(agent): AgentCaller,
-    Path(tool): Path<String>,
-    JsonBody(body): JsonBody<CallBody>,
-) -> Result<Json<ToolOutput>, Problem> {
-    if !valid_principal_id(&body.user_id) {
+/// Run one tool for the caller: the shared path of the HTTP API and MCP.
+pub async fn call_as(
+    app: &App,
+    caller: &AgentCaller,
+    tool: String,
+    user_from_body: Option<&str>,
+    input: Value,
+) -> Result<ToolOutput, Problem> {
+    let user_id = policy::acting_user(&caller.0, user_from_body).map_err(|m| {
+        if user_from_body.is_some() {
+            Problem::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "session_user_mismatch",
+                "A session acts for one user",
+                m,
+            )
+        } else {
+            Problem::invalid_request(m)
+        }
+    })?;
+    if !valid_principal_id(&user_id) {
         return Err(Problem::invalid_request(
             "user_id must be 1..256 printable characters",
         ));
     }
-    if !body.input.is_object() {
+    if !input.is_object() {
         return Err(Problem::invalid_request("input must be a JSON object"));
     }
-    let span =
-        tracing::info_span!("tool_call", agent = %agent.id, user = %body.user_id, tool = %tool);
+    let scope = scope_of(app, caller).await?;
+    let actor = policy::accountable_agent(&caller.0).to_string();
+    let span = tracing::info_span!("tool_call", agent = %actor, user = %user_id, tool = %tool);
     let call = ToolCall {
         tool,
-        user_id: body.user_id,
-        input: body.input,
+        user_id,
+        input,
+        scope,
+        actor,
     };
-    let result = tracing::Instrument::instrument(toolcall::run(&app, call), span.clone()).await;
+    let result = tracing::Instrument::instrument(toolcall::run(app, call), span.clone()).await;
     match &result {
         Ok(out) => {
-            tracing::info!(parent: &span, connection = %out.connection.id, "tool call succeeded")
+            tracing::info!(parent: &span, connection = %out.connection.id, owner = ?out.connection.owner, "tool call succeeded")
         }
-        Err(e) => tracing::info!(parent: &span, outcome = %e, "tool call refused or failed"),
+        Err(e) => tracing::info!(parent: &span, outcome = e.code(), "tool call refused or failed"),
     }
-    result.map(Json).map_err(Problem::from)
+    result.map_err(Problem::from)
+}
+
+/// `POST /v1/tools/{tool}/call`.
+pub async fn call(
+    State(app): State<Arc<App>>,
+    caller: AgentCaller,
+    Path(tool): Path<String>,
+    JsonBody(body): JsonBody<CallBody>,
+) -> Result<Json<ToolOutput>, Problem> {
+    call_as(&app, &caller, tool, body.user_id.as_deref(), body.input)
+        .await
+        .map(Json)
 }

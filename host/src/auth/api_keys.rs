@@ -1,5 +1,5 @@
-//! Agent and admin keys: `lk_<kind>_<id>_<secret>`. The id finds the row; only a hash of the
-//! 256-bit secret is stored, and it is compared in constant time.
+//! Agent keys, admin keys and user sessions: `lk_<kind>_<id>_<secret>`. The id finds the row;
+//! only a hash of the 256-bit secret is stored, and it is compared in constant time.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::vault::{ApiKeyRecord, KeyKind, Vault, VaultError};
+use crate::vault::{ApiKeyRecord, KeyKind, NewKey, Vault, VaultError};
 
 /// Why a presented key was not accepted. Deliberately vague towards the caller.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,8 @@ fn parse(presented: &str) -> Result<Parsed<'_>, KeyError> {
         (KeyKind::Agent, rest)
     } else if let Some(rest) = presented.strip_prefix("lk_admin_") {
         (KeyKind::Admin, rest)
+    } else if let Some(rest) = presented.strip_prefix("lk_session_") {
+        (KeyKind::Session, rest)
     } else {
         return Err(KeyError::Malformed);
     };
@@ -52,12 +54,24 @@ fn parse(presented: &str) -> Result<Parsed<'_>, KeyError> {
     Ok(Parsed { kind, id, secret })
 }
 
+/// What a new key may do beyond its kind.
+#[derive(Debug, Clone, Default)]
+pub struct Grant {
+    /// Tool packs (agent keys, sessions); `None` = every tool.
+    pub packs: Option<Vec<String>>,
+    /// Sessions: the user, the minting agent key, the expiry.
+    pub user_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
 /// Create a key of `kind`, store its hash, and return the record with the full key. The key is
 /// shown once; it cannot be recovered later.
 pub async fn create(
     vault: &Vault,
     kind: KeyKind,
     name: &str,
+    grant: Grant,
 ) -> Result<(ApiKeyRecord, SecretString), KeyError> {
     let mut id_bytes = [0u8; ID_HEX / 2];
     let mut secret_bytes = [0u8; 32];
@@ -66,17 +80,27 @@ pub async fn create(
     let id = hex::encode(id_bytes);
     let secret = zeroize::Zeroizing::new(URL_SAFE_NO_PAD.encode(secret_bytes));
     let record = vault
-        .insert_api_key(id.clone(), kind, name.to_string(), hash(&secret))
+        .insert_api_key(NewKey {
+            id: id.clone(),
+            kind,
+            name: name.to_string(),
+            secret_hash: hash(&secret),
+            packs: grant.packs,
+            user_id: grant.user_id,
+            parent_id: grant.parent_id,
+            expires_at: grant.expires_at,
+        })
         .await?;
     let full = SecretString::from(format!("lk_{}_{}_{}", kind.as_str(), id, secret.as_str()));
     Ok((record, full))
 }
 
-/// Check a presented key for `expected` kind. An agent key never passes as an admin key.
+/// Check a presented key against the kinds this endpoint accepts. An agent key never passes
+/// as an admin key; a session passes only before it expires and while its agent key lives.
 pub async fn verify(
     vault: &Vault,
     presented: &SecretString,
-    expected: KeyKind,
+    accepted: &[KeyKind],
 ) -> Result<ApiKeyRecord, KeyError> {
     let parsed = parse(presented.expose_secret())?;
     let presented_hash = hash(parsed.secret);
@@ -87,9 +111,27 @@ pub async fn verify(
         return Err(KeyError::Rejected);
     };
     let matches: bool = presented_hash.ct_eq(&record.secret_hash).into();
-    if !matches || record.revoked_at.is_some() || record.kind != expected || parsed.kind != expected
+    if !matches
+        || record.revoked_at.is_some()
+        || record.kind != parsed.kind
+        || !accepted.contains(&record.kind)
     {
         return Err(KeyError::Rejected);
+    }
+    if record.kind == KeyKind::Session {
+        if record
+            .expires_at
+            .is_none_or(|e| e <= crate::clock::now_ms())
+        {
+            return Err(KeyError::Rejected);
+        }
+        let parent = match &record.parent_id {
+            Some(p) => vault.get_api_key(p).await?,
+            None => None,
+        };
+        if !parent.is_some_and(|p| p.kind == KeyKind::Agent && p.revoked_at.is_none()) {
+            return Err(KeyError::Rejected);
+        }
     }
     Ok(record)
 }
@@ -105,28 +147,32 @@ mod tests {
         let vault = Vault::open(&dir.path().join("db"), MasterKey::generate())
             .await
             .expect("open");
-        let (agent, agent_key) = create(&vault, KeyKind::Agent, "bot").await.expect("create");
-        let (_, admin_key) = create(&vault, KeyKind::Admin, "ops").await.expect("create");
+        let (agent, agent_key) = create(&vault, KeyKind::Agent, "bot", Grant::default())
+            .await
+            .expect("create");
+        let (_, admin_key) = create(&vault, KeyKind::Admin, "ops", Grant::default())
+            .await
+            .expect("create");
 
         assert_eq!(
-            verify(&vault, &agent_key, KeyKind::Agent)
+            verify(&vault, &agent_key, &[KeyKind::Agent])
                 .await
                 .expect("ok")
                 .id,
             agent.id
         );
         assert!(matches!(
-            verify(&vault, &agent_key, KeyKind::Admin).await,
+            verify(&vault, &agent_key, &[KeyKind::Admin]).await,
             Err(KeyError::Rejected)
         ));
-        assert!(verify(&vault, &admin_key, KeyKind::Admin).await.is_ok());
+        assert!(verify(&vault, &admin_key, &[KeyKind::Admin]).await.is_ok());
 
         // One changed character in the secret part.
         let mut forged = agent_key.expose_secret().to_string();
         let last = forged.pop().expect("non-empty");
         forged.push(if last == 'A' { 'B' } else { 'A' });
         assert!(matches!(
-            verify(&vault, &SecretString::from(forged), KeyKind::Agent).await,
+            verify(&vault, &SecretString::from(forged), &[KeyKind::Agent]).await,
             Err(KeyError::Rejected)
         ));
 
@@ -138,14 +184,14 @@ mod tests {
             "lk_root_0123456789abcdef_x",
         ] {
             assert!(matches!(
-                verify(&vault, &SecretString::from(junk), KeyKind::Agent).await,
+                verify(&vault, &SecretString::from(junk), &[KeyKind::Agent]).await,
                 Err(KeyError::Malformed)
             ));
         }
 
         assert!(vault.revoke_api_key(&agent.id).await.expect("revoke"));
         assert!(matches!(
-            verify(&vault, &agent_key, KeyKind::Agent).await,
+            verify(&vault, &agent_key, &[KeyKind::Agent]).await,
             Err(KeyError::Rejected)
         ));
     }

@@ -43,10 +43,15 @@ pub struct ConnectLink {
 }
 
 fn mac(app: &App, session_id: &str) -> Result<Vec<u8>, VaultError> {
-    let key = app.vault.keyring().derive("connect-link")?;
+    link_mac(app, "connect-link", session_id)
+}
+
+/// A MAC of `id` under the key for `purpose`: links carry it instead of a stored secret.
+pub fn link_mac(app: &App, purpose: &str, id: &str) -> Result<Vec<u8>, VaultError> {
+    let key = app.vault.keyring().derive(purpose)?;
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret())
         .map_err(|_| VaultError::Malformed("link key".into()))?;
-    m.update(session_id.as_bytes());
+    m.update(id.as_bytes());
     Ok(m.finalize().into_bytes().to_vec())
 }
 
@@ -94,6 +99,18 @@ pub async fn create(
     scopes: Vec<String>,
     return_to: Option<String>,
 ) -> Result<ConnectLink, LinkError> {
+    create_step(app, connector_id, owner, scopes, return_to, None).await
+}
+
+/// Start a session, as one step of the pack flow `pack_session_id` when given.
+pub async fn create_step(
+    app: &App,
+    connector_id: &str,
+    owner: Owner,
+    scopes: Vec<String>,
+    return_to: Option<String>,
+    pack_session_id: Option<String>,
+) -> Result<ConnectLink, LinkError> {
     if let Some(r) = &return_to
         && !return_to_allowed(app, r)
     {
@@ -114,6 +131,7 @@ pub async fn create(
         created_at: now,
         expires_at: now + app.config.connect.session_ttl_ms(),
         completed_at: None,
+        pack_session_id,
     };
     let stored = session.clone();
     app.vault

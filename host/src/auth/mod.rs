@@ -4,3 +4,4 @@
 pub mod api_keys;
 pub mod connect;
 pub mod oauth;
+pub mod pack_flow;

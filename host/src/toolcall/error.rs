@@ -13,6 +13,8 @@ use crate::vault::VaultError;
 pub enum ToolCallError {
     #[error("no tool named {0:?}")]
     ToolNotFound(String),
+    #[error("tool {0:?} is not in this caller's tool packs")]
+    ToolNotAllowed(String),
     #[error("the input does not match the tool's schema")]
     InvalidInput(Vec<String>),
     #[error("user {user:?} has not connected {}", .plugin.manifest.id)]
@@ -65,6 +67,47 @@ impl From<ProviderError> for ToolCallError {
         match e {
             ProviderError::Vault(v) => ToolCallError::Storage(v),
             other => ToolCallError::ProviderNotConfigured(other.to_string()),
+        }
+    }
+}
+
+impl ToolCallError {
+    /// The stable problem code (also what the audit log records as the outcome).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ToolCallError::ToolNotFound(_) => "tool_not_found",
+            ToolCallError::ToolNotAllowed(_) => "tool_not_allowed",
+            ToolCallError::InvalidInput(_) => "invalid_input",
+            ToolCallError::AuthorizationRequired { .. } => "authorization_required",
+            ToolCallError::ReauthorizationRequired { .. } => "reauthorization_required",
+            ToolCallError::InsufficientScope { .. } => "insufficient_scope",
+            ToolCallError::TokenRefreshUnavailable { .. } => "token_refresh_unavailable",
+            ToolCallError::ProviderNotConfigured(_) => "provider_not_configured",
+            ToolCallError::Upstream { .. } => "upstream_error",
+            ToolCallError::RateLimited { .. } => "rate_limited",
+            ToolCallError::ConnectorError(_) => "connector_error",
+            ToolCallError::PluginFailed(CallFailure::Busy) => "connector_busy",
+            ToolCallError::PluginFailed(_) => "plugin_failed",
+            ToolCallError::Storage(_) => "storage_unavailable",
+        }
+    }
+
+    /// The connection involved, when one was.
+    pub fn connection_id(&self) -> Option<&str> {
+        match self {
+            ToolCallError::ReauthorizationRequired { connection_id, .. }
+            | ToolCallError::InsufficientScope { connection_id, .. } => Some(connection_id),
+            _ => None,
+        }
+    }
+
+    /// The connector involved, when known.
+    pub fn connector(&self) -> Option<&str> {
+        match self {
+            ToolCallError::AuthorizationRequired { plugin, .. }
+            | ToolCallError::ReauthorizationRequired { plugin, .. }
+            | ToolCallError::InsufficientScope { plugin, .. } => Some(&plugin.manifest.id),
+            _ => None,
         }
     }
 }

@@ -19,6 +19,8 @@ use crate::auth::connect::{self, ConnectLink};
 use crate::auth::oauth::provider::scheme_of;
 use crate::auth::oauth::refresh::{self, RefreshError};
 use crate::plugin::{AuthError, CallContext, CallError, LoadedPlugin, ToolSpec};
+use crate::policy::{ToolScope, consent_scopes};
+use crate::vault::audit;
 use crate::vault::{ConnectionRecord, ConnectionStatus, Owner, SchemeKind};
 
 use credential::CredentialError;
@@ -31,6 +33,10 @@ pub struct ToolCall {
     pub tool: String,
     pub user_id: String,
     pub input: Value,
+    /// What the caller may use (its packs).
+    pub scope: ToolScope,
+    /// The agent key accountable for the call (for the audit log).
+    pub actor: String,
 }
 
 /// Which stored credential a call used (never the credential itself).
@@ -137,12 +143,52 @@ async fn refreshed(
     }
 }
 
-/// Run `call`. Refusals write nothing, except a connect session when the user must act.
+/// Run `call` and record it in the audit log. Refusals write nothing else, except a connect
+/// session when the user must act.
 pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError> {
+    let result = run_unaudited(app, &call).await;
+    let (outcome, connection, connector) = match &result {
+        Ok(out) => (
+            "ok".to_string(),
+            Some(out.connection.id.clone()),
+            app.registry
+                .resolve_tool(&call.tool)
+                .map(|(p, _)| p.manifest.id.clone()),
+        ),
+        Err(e) => (
+            e.code().to_string(),
+            e.connection_id().map(str::to_string),
+            e.connector().map(str::to_string),
+        ),
+    };
+    let scopes = app
+        .registry
+        .resolve_tool(&call.tool)
+        .map(|(_, t)| t.required_scopes)
+        .unwrap_or_default();
+    let event = audit::Event {
+        event: "tool_call".into(),
+        actor: Some(call.actor.clone()),
+        user_id: Some(call.user_id.clone()),
+        connector,
+        tool: Some(call.tool.clone()),
+        connection,
+        scopes,
+        outcome,
+        detail: None,
+    };
+    crate::audit::record(app, event).await;
+    result
+}
+
+async fn run_unaudited(app: &App, call: &ToolCall) -> Result<ToolOutput, ToolCallError> {
     let (plugin, tool) = app
         .registry
         .resolve_tool(&call.tool)
         .ok_or_else(|| ToolCallError::ToolNotFound(call.tool.clone()))?;
+    if !call.scope.allows(&call.tool) {
+        return Err(ToolCallError::ToolNotAllowed(call.tool.clone()));
+    }
     plugin
         .validate_input(&tool.name, &call.input)
         .map_err(ToolCallError::InvalidInput)?;
@@ -150,13 +196,13 @@ pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError>
     let Some(mut connection) =
         select::connection_for(app, &plugin.manifest.id, &call.user_id).await?
     else {
-        let link = link_for(
-            app,
-            &plugin,
-            &Owner::User(call.user_id.clone()),
-            tool.required_scopes.clone(),
-        )
-        .await?;
+        let scopes = consent_scopes(
+            &app.registry,
+            &call.scope,
+            &plugin.manifest.id,
+            &tool.required_scopes,
+        );
+        let link = link_for(app, &plugin, &Owner::User(call.user_id.clone()), scopes).await?;
         return Err(ToolCallError::AuthorizationRequired {
             plugin: plugin.clone(),
             user: call.user_id.clone(),
@@ -186,7 +232,7 @@ pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError>
 
     let mut retried = false;
     loop {
-        let result = invoke(app, &plugin, &tool, &call, &connection).await?;
+        let result = invoke(app, &plugin, &tool, call, &connection).await?;
         match result {
             Ok(output) => {
                 return Ok(ToolOutput {

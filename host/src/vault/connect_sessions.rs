@@ -53,6 +53,8 @@ pub struct ConnectSession {
     pub created_at: i64,
     pub expires_at: i64,
     pub completed_at: Option<i64>,
+    /// The pack flow this session is one step of, if any.
+    pub pack_session_id: Option<String>,
 }
 
 impl ConnectSession {
@@ -67,13 +69,14 @@ impl ConnectSession {
 }
 
 const COLUMNS: &str = "id, connector_id, owner_kind, owner_id, scopes, return_to, status, error, connection_id, \
-                       created_at, expires_at, completed_at";
+                       created_at, expires_at, completed_at, pack_session_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectSession, VaultError>> {
     let owner_kind: String = r.get(2)?;
     let owner_id: String = r.get(3)?;
     let scopes: String = r.get(4)?;
     let status: String = r.get(6)?;
+    let pack_session_id: Option<String> = r.get(12)?;
     let session = (
         r.get::<_, String>(0)?,
         r.get::<_, String>(1)?,
@@ -111,6 +114,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectSession, VaultError>>
             created_at,
             expires_at,
             completed_at,
+            pack_session_id,
         })
     })())
 }
@@ -123,7 +127,7 @@ pub fn insert(conn: &Connection, session: &ConnectSession) -> Result<(), VaultEr
     };
     conn.execute(
         "INSERT INTO connect_sessions (id, connector_id, owner_kind, owner_id, scopes, return_to, status, \
-         created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)",
+         created_at, expires_at, pack_session_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9)",
         params![
             session.id,
             session.connector_id,
@@ -132,7 +136,8 @@ pub fn insert(conn: &Connection, session: &ConnectSession) -> Result<(), VaultEr
             serde_json::to_string(&session.scopes)?,
             session.return_to,
             session.created_at,
-            session.expires_at
+            session.expires_at,
+            session.pack_session_id
         ],
     )?;
     Ok(())
@@ -147,6 +152,22 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<ConnectSession>, VaultE
     )
     .optional()?
     .transpose()
+}
+
+/// The connect sessions of one pack flow.
+pub fn of_pack(
+    conn: &Connection,
+    pack_session_id: &str,
+) -> Result<Vec<ConnectSession>, VaultError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM connect_sessions WHERE pack_session_id = ?1 ORDER BY connector_id"
+    ))?;
+    let rows = stmt.query_map(params![pack_session_id], from_row)?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r??);
+    }
+    Ok(out)
 }
 
 /// Mark a pending session completed with the connection it produced. Returns false if it was

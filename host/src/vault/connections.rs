@@ -150,6 +150,10 @@ pub struct ConnectionRecord {
     pub updated_at: i64,
     /// Bumped on every token change: a refresher that waited can tell someone else refreshed.
     pub token_version: i64,
+    /// Scopes the provider stopped granting since the user consented (scope drift).
+    pub lost_scopes: Vec<String>,
+    /// When the current tokens were received (with `expires_at`: how long they live).
+    pub tokens_at: Option<i64>,
 }
 
 /// New tokens for an OAuth or service-account connection.
@@ -190,7 +194,7 @@ pub struct NewConnection {
 
 const TABLE: &str = "connection_secrets";
 const COLUMNS: &str = "id, connector_id, owner_kind, owner_id, scheme, status, status_reason, \
-                       granted_scopes, metadata, expires_at, created_at, updated_at, token_version";
+                       granted_scopes, metadata, expires_at, created_at, updated_at, token_version, lost_scopes, tokens_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, VaultError>> {
     let owner_kind: String = r.get(2)?;
@@ -206,6 +210,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, VaultError
     let created_at: i64 = r.get(10)?;
     let updated_at: i64 = r.get(11)?;
     let token_version: i64 = r.get(12)?;
+    let lost_scopes: String = r.get(13)?;
+    let tokens_at: Option<i64> = r.get(14)?;
     Ok((|| {
         Ok(ConnectionRecord {
             id,
@@ -220,6 +226,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, VaultError
             created_at,
             updated_at,
             token_version,
+            lost_scopes: serde_json::from_str(&lost_scopes)?,
+            tokens_at,
         })
     })())
 }
@@ -294,7 +302,7 @@ pub fn put(
     match existing {
         Some(_) => {
             tx.execute(
-                "UPDATE connections SET scheme = ?2, status = 'active', status_reason = NULL, granted_scopes = ?3, \
+                "UPDATE connections SET scheme = ?2, status = 'active', status_reason = NULL, lost_scopes = '[]', tokens_at = ?6, granted_scopes = ?3, \
                  metadata = ?4, expires_at = ?5, updated_at = ?6 WHERE id = ?1",
                 params![id, new.scheme.as_str(), scopes, metadata, new.expires_at, now],
             )?;
@@ -306,7 +314,7 @@ pub fn put(
         None => {
             tx.execute(
                 "INSERT INTO connections (id, connector_id, owner_kind, owner_id, scheme, granted_scopes, metadata, \
-                 expires_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                 expires_at, created_at, updated_at, tokens_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9)",
                 params![
                     id,
                     new.connector_id,
@@ -410,7 +418,7 @@ pub fn update_tokens(
         .transpose()?;
     let n = tx.execute(
         "UPDATE connections SET expires_at = ?2, granted_scopes = COALESCE(?3, granted_scopes), \
-         token_version = token_version + 1, status = 'active', status_reason = NULL, updated_at = ?4 WHERE id = ?1",
+         token_version = token_version + 1, status = 'active', status_reason = NULL, updated_at = ?4, tokens_at = ?4 WHERE id = ?1",
         params![id, update.expires_at, scopes, now_ms()],
     )?;
     if n == 0 {
@@ -444,6 +452,30 @@ pub fn merge_metadata(
     let updated = get(&tx, id)?;
     tx.commit()?;
     Ok(updated)
+}
+
+/// Record scopes a connection lost (added to any lost before).
+pub fn record_lost_scopes(
+    conn: &mut Connection,
+    id: &str,
+    lost: &[String],
+) -> Result<(), VaultError> {
+    let tx = conn.transaction()?;
+    let Some(record) = get(&tx, id)? else {
+        return Ok(());
+    };
+    let mut all = record.lost_scopes;
+    for s in lost {
+        if !all.contains(s) {
+            all.push(s.clone());
+        }
+    }
+    tx.execute(
+        "UPDATE connections SET lost_scopes = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, serde_json::to_string(&all)?, now_ms()],
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Set a connection's status and the reason for it.

@@ -136,6 +136,68 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX group_members_user ON group_members (user_id);
     "#,
+    // 3: least privilege: packs, scoped agent keys, user sessions, audit log.
+    r#"
+    CREATE TABLE api_keys_v3 (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('agent', 'admin', 'session')),
+        name        TEXT NOT NULL,
+        secret_hash BLOB NOT NULL,
+        created_at  INTEGER NOT NULL,
+        revoked_at  INTEGER,
+        packs       TEXT,
+        user_id     TEXT,
+        parent_id   TEXT,
+        expires_at  INTEGER
+    );
+    INSERT INTO api_keys_v3 (id, kind, name, secret_hash, created_at, revoked_at)
+        SELECT id, kind, name, secret_hash, created_at, revoked_at FROM api_keys;
+    DROP TABLE api_keys;
+    ALTER TABLE api_keys_v3 RENAME TO api_keys;
+    CREATE INDEX api_keys_parent ON api_keys (parent_id);
+
+    -- A named set of tools across connectors, authorized in one connect flow.
+    CREATE TABLE packs (
+        name        TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        tools       TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+
+    -- One connect flow for a whole pack; each app gets a child connect session.
+    CREATE TABLE pack_sessions (
+        id           TEXT PRIMARY KEY,
+        pack         TEXT NOT NULL,
+        owner_kind   TEXT NOT NULL CHECK (owner_kind IN ('user', 'group')),
+        owner_id     TEXT NOT NULL,
+        return_to    TEXT,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+    );
+    ALTER TABLE connect_sessions ADD COLUMN pack_session_id TEXT REFERENCES pack_sessions (id);
+
+    -- Scopes a connection lost (scope drift), for alerts; the grant itself is current.
+    ALTER TABLE connections ADD COLUMN lost_scopes TEXT NOT NULL DEFAULT '[]';
+    -- When the current tokens were received: with expires_at, their lifetime.
+    ALTER TABLE connections ADD COLUMN tokens_at INTEGER;
+
+    -- Every tool call and credential use, chained with a MAC so edits, deletions and
+    -- reordering are detectable (`latchkey audit verify`).
+    CREATE TABLE audit_log (
+        seq        INTEGER PRIMARY KEY,
+        at         INTEGER NOT NULL,
+        event      TEXT NOT NULL,
+        actor      TEXT,
+        user_id    TEXT,
+        connector  TEXT,
+        tool       TEXT,
+        connection TEXT,
+        scopes     TEXT NOT NULL DEFAULT '[]',
+        outcome    TEXT NOT NULL,
+        detail     TEXT,
+        mac        BLOB NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

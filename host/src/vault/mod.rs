@@ -1,6 +1,7 @@
 //! The vault: SQLite storage with every secret sealed (envelope encryption under a master key).
 
 pub mod api_keys;
+pub mod audit;
 pub mod connect_sessions;
 pub mod connections;
 pub mod db;
@@ -10,6 +11,8 @@ pub mod keyring;
 pub mod master_key;
 pub mod migrations;
 pub mod oauth_states;
+pub mod pack_sessions;
+pub mod packs;
 pub mod providers;
 pub mod seal;
 pub mod token_journal;
@@ -19,7 +22,7 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
-pub use api_keys::{ApiKeyRecord, KeyKind};
+pub use api_keys::{ApiKeyRecord, KeyKind, NewKey};
 pub use connections::{
     ConnectionRecord, ConnectionStatus, NewConnection, Owner, SchemeKind, SecretField, TokenUpdate,
 };
@@ -168,15 +171,9 @@ impl Vault {
     }
 
     /// Store a new API key's hash.
-    pub async fn insert_api_key(
-        &self,
-        id: String,
-        kind: KeyKind,
-        name: String,
-        hash: Vec<u8>,
-    ) -> Result<ApiKeyRecord, VaultError> {
+    pub async fn insert_api_key(&self, key: api_keys::NewKey) -> Result<ApiKeyRecord, VaultError> {
         self.db
-            .write(move |conn| api_keys::insert(conn, &id, kind, &name, &hash))
+            .write(move |conn| api_keys::insert(conn, &key))
             .await
     }
 

@@ -25,6 +25,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "result.html",
             include_str!("../../../templates/result.html"),
         ),
+        ("pack.html", include_str!("../../../templates/pack.html")),
     ] {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "built-in template does not parse");
@@ -93,7 +94,7 @@ mod tests {
 
     #[test]
     fn every_template_parses_and_escapes() {
-        for name in ["layout.html", "connect.html", "result.html"] {
+        for name in ["layout.html", "connect.html", "result.html", "pack.html"] {
             assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
         }
         let page = TEMPLATES

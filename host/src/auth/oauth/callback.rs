@@ -242,6 +242,20 @@ pub async fn handle(
     {
         tracing::warn!(session = %session.id, "session ended while its code was being exchanged");
     }
+    crate::audit::record(
+        app,
+        crate::vault::audit::Event {
+            event: "connect".into(),
+            user_id: Some(connection.owner.id().to_string()),
+            connector: Some(connector_id.to_string()),
+            connection: Some(connection.id.clone()),
+            scopes: connection.granted_scopes.clone(),
+            outcome: "ok".into(),
+            detail: Some("oauth2".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     tracing::info!(
         connector = connector_id,
         connection = %connection.id,

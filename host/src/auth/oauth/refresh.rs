@@ -93,12 +93,16 @@ impl Refresher {
     }
 }
 
-/// Whether a connection's tokens are due for a proactive refresh.
+/// Whether a connection's tokens are due for a proactive refresh: within [`MARGIN_MS`] of
+/// expiry, or within half their lifetime for tokens that live less than twice the margin (so
+/// 30-second tokens are not refreshed on every call).
 pub fn due(connection: &ConnectionRecord, now: i64) -> bool {
     match connection.scheme {
-        SchemeKind::Oauth2 | SchemeKind::ServiceAccount => {
-            connection.expires_at.is_some_and(|e| e - MARGIN_MS <= now)
-        }
+        SchemeKind::Oauth2 | SchemeKind::ServiceAccount => connection.expires_at.is_some_and(|expires| {
+            let lifetime = connection.tokens_at.map(|at| expires - at).unwrap_or(i64::MAX);
+            let margin = MARGIN_MS.min(lifetime / 2).max(0);
+            expires - margin <= now
+        }),
         SchemeKind::ApiKey | SchemeKind::Basic => false,
     }
 }
@@ -142,7 +146,21 @@ pub async fn ensure_fresh(
         return Err(RefreshError::Transient { retry_after: wait });
     }
     let outcome = match current.scheme {
-        SchemeKind::Oauth2 => refresh_oauth(app, plugin, &current).await,
+        SchemeKind::Oauth2 => {
+            let refresh_token = app
+                .vault
+                .read_secret(&current.id, SecretField::RefreshToken)
+                .await?;
+            match refresh_token {
+                Some(token) => refresh_oauth(app, plugin, token).await,
+                // Nothing to refresh with (the provider issued no refresh token): a proactive
+                // refresh keeps the access token until it has really expired.
+                None if !force && current.expires_at.is_some_and(|e| e > now) => {
+                    return Ok(current);
+                }
+                None => Err(Failure::Reauth("expired".into())),
+            }
+        }
         SchemeKind::ServiceAccount => service_account::fetch(app, plugin, &current).await,
         SchemeKind::ApiKey | SchemeKind::Basic => return Ok(current),
     };
@@ -191,15 +209,8 @@ impl From<ProviderError> for Failure {
 async fn refresh_oauth(
     app: &App,
     plugin: &LoadedPlugin,
-    current: &ConnectionRecord,
+    refresh_token: secrecy::SecretString,
 ) -> Result<(TokenSet, i64), Failure> {
-    let Some(refresh_token) = app
-        .vault
-        .read_secret(&current.id, SecretField::RefreshToken)
-        .await?
-    else {
-        return Err(Failure::Reauth("expired".into()));
-    };
     let resolved = provider::resolve(app, plugin).await?;
     let client = resolved.client(None)?;
     let http = TokenHttp::new(
@@ -255,7 +266,33 @@ async fn commit(
         .update_tokens(&current.id, update, Some(journal_id))
         .await?;
     tracing::info!(connection = %record.id, version = record.token_version, "tokens refreshed");
-    Ok(record)
+    let lost: Vec<String> = current
+        .granted_scopes
+        .iter()
+        .filter(|s| !record.granted_scopes.contains(s))
+        .cloned()
+        .collect();
+    crate::audit::record(
+        app,
+        crate::vault::audit::Event {
+            event: "token_refresh".into(),
+            user_id: Some(record.owner.id().to_string()),
+            connector: Some(record.connector_id.clone()),
+            connection: Some(record.id.clone()),
+            scopes: record.granted_scopes.clone(),
+            outcome: "ok".into(),
+            detail: (!lost.is_empty()).then(|| format!("scopes lost: {}", lost.join(" "))),
+            ..Default::default()
+        },
+    )
+    .await;
+    if !lost.is_empty() {
+        report_scope_drift(app, &record, &lost).await?;
+    }
+    app.vault
+        .get_connection(&record.id)
+        .await?
+        .ok_or_else(|| RefreshError::NeedsReauth("the connection was deleted".into()))
 }
 
 async fn handle_failure(
@@ -263,6 +300,33 @@ async fn handle_failure(
     plugin: &LoadedPlugin,
     current: &ConnectionRecord,
     e: TokenError,
+) -> RefreshError {
+    let outcome = classify_failure(app, plugin, current, &e).await;
+    crate::audit::record(
+        app,
+        crate::vault::audit::Event {
+            event: "token_refresh".into(),
+            user_id: Some(current.owner.id().to_string()),
+            connector: Some(current.connector_id.clone()),
+            connection: Some(current.id.clone()),
+            outcome: match &outcome {
+                RefreshError::NeedsReauth(r) => format!("needs_reauth:{r}"),
+                RefreshError::Transient { .. } => "transient".into(),
+                _ => "failed".into(),
+            },
+            detail: Some(e.to_string()),
+            ..Default::default()
+        },
+    )
+    .await;
+    outcome
+}
+
+async fn classify_failure(
+    app: &App,
+    plugin: &LoadedPlugin,
+    current: &ConnectionRecord,
+    e: &TokenError,
 ) -> RefreshError {
     match e {
         TokenError::InvalidGrant(detail) => {
@@ -304,7 +368,7 @@ async fn handle_failure(
             reason,
             retry_after,
         } => {
-            let wait = app.refresher.record_failure(&current.id, retry_after);
+            let wait = app.refresher.record_failure(&current.id, *retry_after);
             tracing::warn!(connection = %current.id, %reason, wait_ms = wait.as_millis() as u64, "refresh failed; backing off, token kept");
             RefreshError::Transient { retry_after: wait }
         }
@@ -314,6 +378,22 @@ async fn handle_failure(
             RefreshError::Transient { retry_after: wait }
         }
     }
+}
+
+/// The provider now grants fewer scopes than the user consented to: keep the smaller grant
+/// (tools that still have their scopes keep working; the others answer insufficient_scope with a
+/// link) and remember what was lost, for the operator and alerts.
+pub async fn report_scope_drift(
+    app: &App,
+    connection: &ConnectionRecord,
+    lost: &[String],
+) -> Result<(), VaultError> {
+    tracing::warn!(connection = %connection.id, connector = %connection.connector_id, lost = ?lost, "scope drift: the provider no longer grants some scopes");
+    let (id, lost_list) = (connection.id.clone(), lost.to_vec());
+    app.vault
+        .db()
+        .write(move |c| crate::vault::connections::record_lost_scopes(c, &id, &lost_list))
+        .await
 }
 
 /// Apply journal entries a crash left behind (at start-up, before serving).

@@ -88,5 +88,18 @@ pub async fn disconnect(app: &App, connection: &ConnectionRecord) -> Result<Upst
         other => tracing::info!(connection = %connection.id, upstream = ?other, "disconnecting"),
     }
     app.vault.delete_connection(&connection.id).await?;
+    crate::audit::record(
+        app,
+        crate::vault::audit::Event {
+            event: "disconnect".into(),
+            user_id: Some(connection.owner.id().to_string()),
+            connector: Some(connection.connector_id.clone()),
+            connection: Some(connection.id.clone()),
+            outcome: "ok".into(),
+            detail: Some(format!("upstream: {upstream:?}")),
+            ..Default::default()
+        },
+    )
+    .await;
     Ok(upstream)
 }

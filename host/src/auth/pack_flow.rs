@@ -1,0 +1,180 @@
+//! Connecting a whole tool pack in one flow: one link listing each app of the pack with its
+//! own instructions and status, taking the user through each in turn; every app is asked for
+//! exactly the scopes the pack's tools need from it.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use subtle::ConstantTimeEq;
+
+use super::connect::{self, LinkError};
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::ids::new_id;
+use crate::policy::scopes_by_connector;
+use crate::toolcall::select;
+use crate::vault::connect_sessions::{self, SessionStatus};
+use crate::vault::pack_sessions::{self, PackSession};
+use crate::vault::{ConnectionStatus, Owner, SchemeKind, VaultError, packs};
+
+const PURPOSE: &str = "pack-link";
+
+/// One app of a pack flow.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub connector: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// The user already has a working connection covering these scopes.
+    pub connected: bool,
+    /// Where to connect it (absent once connected).
+    pub connect_url: Option<String>,
+}
+
+/// A pack flow with the URL to hand to its user.
+#[derive(Debug, Clone)]
+pub struct PackLink {
+    pub session: PackSession,
+    pub url: String,
+    pub steps: Vec<Step>,
+}
+
+/// The URL of a pack flow's page.
+pub fn url(app: &App, id: &str) -> Result<String, VaultError> {
+    let token = URL_SAFE_NO_PAD.encode(connect::link_mac(app, PURPOSE, id)?);
+    Ok(format!("{}/connect/pack/{id}/{token}", app.public_base()))
+}
+
+fn verify(app: &App, id: &str, token: &str) -> Result<bool, VaultError> {
+    let Ok(presented) = URL_SAFE_NO_PAD.decode(token) else {
+        return Ok(false);
+    };
+    Ok(connect::link_mac(app, PURPOSE, id)?
+        .ct_eq(&presented)
+        .into())
+}
+
+/// Start a flow for `owner` to connect every app of `pack`.
+pub async fn start(
+    app: &App,
+    pack: &str,
+    owner: Owner,
+    return_to: Option<String>,
+) -> Result<PackLink, LinkError> {
+    if let Some(r) = &return_to
+        && !connect::return_to_allowed(app, r)
+    {
+        return Err(LinkError::Refused(format!(
+            "return_to {r:?} is not on an allowed origin"
+        )));
+    }
+    let name = pack.to_string();
+    let found = app.vault.db().read(move |c| packs::get(c, &name)).await?;
+    let found = found.ok_or_else(|| LinkError::Refused(format!("no pack named {pack:?}")))?;
+    let now = now_ms();
+    let session = PackSession {
+        id: new_id("ps"),
+        pack: found.name.clone(),
+        owner: owner.clone(),
+        return_to,
+        created_at: now,
+        expires_at: now + app.config.connect.session_ttl_ms(),
+    };
+    let stored = session.clone();
+    app.vault
+        .db()
+        .write(move |c| pack_sessions::insert(c, &stored))
+        .await?;
+    for (connector, scopes) in scopes_by_connector(&app.registry, found.tools.iter()) {
+        connect::create_step(
+            app,
+            &connector,
+            owner.clone(),
+            scopes,
+            None,
+            Some(session.id.clone()),
+        )
+        .await?;
+    }
+    let steps = steps(app, &session).await?;
+    Ok(PackLink {
+        url: url(app, &session.id)?,
+        session,
+        steps,
+    })
+}
+
+/// Open a flow from its link.
+pub async fn open(app: &App, id: &str, token: &str) -> Result<(PackSession, Vec<Step>), LinkError> {
+    if !crate::ids::looks_like("ps", id) || !verify(app, id, token)? {
+        return Err(LinkError::Invalid);
+    }
+    let lookup = id.to_string();
+    let session = app
+        .vault
+        .db()
+        .read(move |c| pack_sessions::get(c, &lookup))
+        .await?
+        .ok_or(LinkError::Invalid)?;
+    let steps = steps(app, &session).await?;
+    if now_ms() >= session.expires_at && !steps.iter().all(|s| s.connected) {
+        return Err(LinkError::Expired);
+    }
+    Ok((session, steps))
+}
+
+/// Where each app of the flow stands, live: connected means a working connection that covers
+/// the pack's scopes for that app (made in this flow or before it).
+pub async fn steps(app: &App, session: &PackSession) -> Result<Vec<Step>, VaultError> {
+    let id = session.id.clone();
+    let children = app
+        .vault
+        .db()
+        .read(move |c| connect_sessions::of_pack(c, &id))
+        .await?;
+    let now = now_ms();
+    let mut out = Vec::with_capacity(children.len());
+    for child in children {
+        let name = app
+            .registry
+            .get(&child.connector_id)
+            .map(|p| p.manifest.name.clone())
+            .unwrap_or_else(|| child.connector_id.clone());
+        let connected = match &session.owner {
+            Owner::User(user) => select::connection_for(app, &child.connector_id, user).await?,
+            group => {
+                app.vault
+                    .find_connection(&child.connector_id, group)
+                    .await?
+            }
+        }
+        .is_some_and(|c| {
+            c.status == ConnectionStatus::Active
+                && (matches!(c.scheme, SchemeKind::ApiKey | SchemeKind::Basic)
+                    || child.scopes.iter().all(|s| c.granted_scopes.contains(s)))
+        });
+        let connect_url = if connected || child.effective_status(now) != SessionStatus::Pending {
+            None
+        } else {
+            Some(connect::url(app, &child.id)?)
+        };
+        out.push(Step {
+            connector: child.connector_id,
+            name,
+            scopes: child.scopes,
+            connected,
+            connect_url,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether every app of the flow is connected.
+pub fn complete(steps: &[Step]) -> bool {
+    steps.iter().all(|s| s.connected)
+}
+
+/// The first app still to connect: the flow takes the user through them in turn.
+pub fn next(steps: &[Step]) -> Option<&Step> {
+    steps.iter().find(|s| !s.connected)
+}
