@@ -64,10 +64,17 @@ impl Oauth2Scheme {
             extra_authorize_params: Vec::new(),
             include_granted_scopes: false,
             scope_params: Vec::new(),
+            base_scopes: Vec::new(),
             token_endpoint_auth: TokenEndpointAuth::ClientSecretBasic,
             token_response: TokenResponseShape::default(),
             placement: Placement::Bearer,
         }
+    }
+
+    /// Scopes always asked for on top of the tools' (e.g. `offline_access`, `openid`).
+    pub fn base_scopes(mut self, scopes: &[&str]) -> Self {
+        self.base_scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self
     }
 
     /// Scopes asked for when no tool narrows them.

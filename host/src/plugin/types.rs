@@ -50,6 +50,8 @@ pub struct OAuth2Scheme {
     pub revoke_url: Option<String>,
     pub issuer: Option<String>,
     pub default_scopes: Vec<String>,
+    /// Always requested on top (protocol scopes such as `offline_access`).
+    pub base_scopes: Vec<String>,
     pub scope_separator: Option<String>,
     pub extra_authorize_params: Vec<(String, String)>,
     pub include_granted_scopes: bool,
@@ -266,6 +268,7 @@ impl From<wit::AuthScheme> for AuthScheme {
                 revoke_url: o.revoke_url,
                 issuer: o.issuer,
                 default_scopes: o.default_scopes,
+                base_scopes: o.base_scopes,
                 scope_separator: o.scope_separator,
                 extra_authorize_params: o.extra_authorize_params,
                 include_granted_scopes: o.include_granted_scopes,

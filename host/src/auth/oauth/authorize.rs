@@ -52,12 +52,16 @@ pub async fn start(
     let resolved = provider::resolve(app, plugin).await?;
     let redirect_uri = redirect_uri(app, &resolved.connector_id);
     let client = resolved.client(Some(&redirect_uri))?;
-    let scopes = if session.scopes.is_empty() {
+    let mut scopes = if session.scopes.is_empty() {
         resolved.default_scopes.clone()
     } else {
         session.scopes.clone()
     };
-
+    for base in &resolved.scheme.base_scopes {
+        if !scopes.contains(base) {
+            scopes.push(base.clone());
+        }
+    }
     let state = random_token();
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let browser_nonce = browser_nonce.unwrap_or_else(|| SecretString::from(random_token()));
