@@ -114,3 +114,36 @@ pub fn plugins() -> Result<()> {
     );
     Ok(())
 }
+
+/// The Node project holding the test OpenID provider (`tests/oidc`).
+fn oidc_dir() -> PathBuf {
+    root().join("tests").join("oidc")
+}
+
+/// Install the test OpenID provider's npm packages (`npm ci`, exactly as locked) when they are
+/// missing or the lockfile changed since the last install; a no-op otherwise.
+pub fn node_deps() -> Result<()> {
+    let dir = oidc_dir();
+    let lock = dir.join("package-lock.json");
+    let wanted = std::fs::read(&lock).with_context(|| format!("reading {}", lock.display()))?;
+    // A copy of the lockfile that was installed, kept inside node_modules (which `npm ci` wipes).
+    let stamp = dir
+        .join("node_modules")
+        .join(".latchkey-installed-lock.json");
+    if std::fs::read(&stamp).is_ok_and(|installed| installed == wanted) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the test OpenID provider's npm packages (tests/oidc)");
+    let mut npm = Command::new("npm");
+    npm.args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+        .current_dir(&dir);
+    match npm.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => bail!("npm ci in {} failed with {status}", dir.display()),
+        Err(e) => bail!(
+            "cannot run npm ({e}): Node.js 20.19+ and npm are needed for the OpenID tests (tests/oidc)"
+        ),
+    }
+    std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(())
+}

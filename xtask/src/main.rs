@@ -2,8 +2,10 @@
 //!
 //! - `cargo xtask demo`  — build everything, start the fake provider and the gateway, print a
 //!   tool call to try.
-//! - `cargo xtask test`  — build plugins and fixtures, then run the whole test suite.
+//! - `cargo xtask test`  — build plugins and fixtures, install the test OpenID provider's npm
+//!   packages, then run the whole test suite.
 //! - `cargo xtask build-plugins` — build the bundled connectors and the test fixtures.
+//! - `cargo xtask node-deps` — install the test OpenID provider's npm packages (`tests/oidc`).
 //! - `cargo xtask bench` — release build, then the benchmarks.
 
 mod build;
@@ -23,6 +25,8 @@ struct Cli {
 enum Command {
     /// Build the connector plugins (and test fixtures) for wasm32-wasip2.
     BuildPlugins,
+    /// Install the test OpenID provider's npm packages (`npm ci` in tests/oidc) when needed.
+    NodeDeps,
     /// Run the gateway with SQLite, the bundled plugins and a local fake provider.
     Demo {
         /// Port for the gateway.
@@ -45,9 +49,11 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::BuildPlugins => build::plugins(),
+        Command::NodeDeps => build::node_deps(),
         Command::Demo { port } => demo::run(port),
         Command::Test { args } => {
             build::plugins()?;
+            build::node_deps()?;
             let mut cmd = build::cargo();
             cmd.args(["test", "--workspace", "--no-fail-fast"]);
             if !args.is_empty() {

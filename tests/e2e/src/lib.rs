@@ -1,8 +1,10 @@
 //! Harness for end-to-end tests: builds what is needed once, starts the real `latchkey`
 //! binary on a port the OS picks with its own SQLite file, and talks to it over HTTP.
 
+pub mod browser;
 pub mod build;
 pub mod gateway;
+pub mod oidc;
 pub mod variant;
 
 pub use gateway::{Gateway, GatewayOptions};
