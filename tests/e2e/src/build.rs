@@ -35,7 +35,7 @@ fn run(cmd: &mut Command) {
     assert!(status.success(), "{shown} failed with {status}");
 }
 
-/// Build the binaries (incrementally: a no-op when current) and, if missing, the plugins.
+/// Build the binaries and the plugins (incrementally: a no-op when current).
 /// Runs once per test process.
 pub fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -49,10 +49,9 @@ pub fn ensure_built() {
             "fake-provider",
             "--bins",
         ]));
-        let fixtures = ["misbehave", "shapeshift", "rogue_import"];
-        if !plugin("notion").exists() || fixtures.iter().any(|f| !fixture(f).exists()) {
-            run(cargo().args(["run", "--quiet", "-p", "xtask", "--", "build-plugins"]));
-        }
+        // Always: cargo makes it a no-op when nothing changed, and a stale plugin built against
+        // an older contract would otherwise be refused at load and fail tests mysteriously.
+        run(cargo().args(["run", "--quiet", "-p", "xtask", "--", "build-plugins"]));
     });
 }
 

@@ -22,6 +22,8 @@ pub struct GatewayOptions {
     pub extra_config: String,
     /// `LATCHKEY_MASTER_KEY` for the process (otherwise a key file is created).
     pub master_key: Option<String>,
+    /// Extra environment for the server process (e.g. a test hook).
+    pub env: Vec<(String, String)>,
 }
 
 /// A running gateway; killed on drop.
@@ -78,7 +80,10 @@ impl Gateway {
             options,
         };
         gw.admin_key = gw.cli_ok(&["admin-key", "create", "--name", "test-admin"], None);
-        gw.agent_key = gw.cli_ok(&["agent-key", "create", "--name", "test-agent"], None);
+        gw.agent_key = gw.cli_ok(
+            &["agent-key", "create", "--name", "test-agent", "--all-tools"],
+            None,
+        );
         gw.spawn()
             .await
             .unwrap_or_else(|e| panic!("gateway did not start: {e}"));
@@ -92,6 +97,9 @@ impl Gateway {
         cmd.env_remove("LATCHKEY_MASTER_KEY");
         if let Some(k) = &self.options.master_key {
             cmd.env("LATCHKEY_MASTER_KEY", k);
+        }
+        for (k, v) in &self.options.env {
+            cmd.env(k, v);
         }
         cmd
     }
@@ -184,6 +192,18 @@ impl Gateway {
         }
     }
 
+    /// Wait (up to 5 s) until the output contains `needle`: output is read by a thread, so a
+    /// line printed before an event may arrive a moment after it.
+    pub async fn wait_for_log(&self, needle: &str) -> bool {
+        for _ in 0..50 {
+            if self.logs().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
     /// Everything the gateway (and CLI runs) wrote to stdout and stderr so far.
     pub fn logs(&self) -> String {
         self.output.lock().map(|l| l.clone()).unwrap_or_default()
@@ -194,6 +214,14 @@ impl Gateway {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// Set (or with `None`, remove) an environment variable for the next start.
+    pub fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.options.env.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            self.options.env.push((key.to_string(), v.to_string()));
         }
     }
 

@@ -24,8 +24,14 @@ async fn a_user_connects_an_api_key_app_through_the_link_and_the_call_then_works
     let (status, problem) = s.gw.call("linear_get_viewer", "bob", json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     assert_eq!(problem["code"], "authorization_required");
-    let link = problem["connect_url"].as_str().expect("connect_url").to_string();
-    let auth_id = problem["authorization"]["id"].as_str().expect("authorization id").to_string();
+    let link = problem["connect_url"]
+        .as_str()
+        .expect("connect_url")
+        .to_string();
+    let auth_id = problem["authorization"]["id"]
+        .as_str()
+        .expect("authorization id")
+        .to_string();
     assert!(link.starts_with(&s.gw.base_url), "{link}");
 
     // The same user asking again gets the same pending link, not a new one each time.
@@ -38,8 +44,14 @@ async fn a_user_connects_an_api_key_app_through_the_link_and_the_call_then_works
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     let html = page.text().await.expect("html");
     assert!(html.contains("Connect Linear"), "{html}");
-    assert!(html.contains("API key"), "the connector's own label is shown");
-    assert!(html.contains("<h2") || html.contains("<ol>") || html.contains("<p>"), "instructions rendered as HTML");
+    assert!(
+        html.contains("API key"),
+        "the connector's own label is shown"
+    );
+    assert!(
+        html.contains("<h2") || html.contains("<ol>") || html.contains("<p>"),
+        "instructions rendered as HTML"
+    );
 
     // A wrong key is checked with the app and refused, not stored.
     let wrong = b
@@ -50,7 +62,9 @@ async fn a_user_connects_an_api_key_app_through_the_link_and_the_call_then_works
         .expect("post");
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     assert!(wrong.text().await.expect("html").contains("did not accept"));
-    let (_, pending) = s.gw.get(&format!("/v1/authorizations/{auth_id}"), &s.gw.agent_key).await;
+    let (_, pending) =
+        s.gw.get(&format!("/v1/authorizations/{auth_id}"), &s.gw.agent_key)
+            .await;
     assert_eq!(pending["status"], "pending");
 
     let ok = b
@@ -60,9 +74,19 @@ async fn a_user_connects_an_api_key_app_through_the_link_and_the_call_then_works
         .await
         .expect("post");
     assert_eq!(ok.status(), StatusCode::OK);
-    assert!(ok.text().await.expect("html").contains("Linear is connected"));
+    assert!(
+        ok.text()
+            .await
+            .expect("html")
+            .contains("Linear is connected")
+    );
 
-    let (_, done) = s.gw.get(&format!("/v1/authorizations/{auth_id}?wait=5"), &s.gw.agent_key).await;
+    let (_, done) =
+        s.gw.get(
+            &format!("/v1/authorizations/{auth_id}?wait=5"),
+            &s.gw.agent_key,
+        )
+        .await;
     assert_eq!(done["status"], "completed", "{done}");
     assert!(done["connection_id"].as_str().is_some());
 
@@ -83,7 +107,10 @@ async fn an_agent_can_wait_for_the_user_to_finish_connecting() {
     s.fake.add_linear_key("lin_api_erin", "Erin");
     let (_, problem) = s.gw.call("linear_get_viewer", "erin", json!({})).await;
     let link = problem["connect_url"].as_str().expect("link").to_string();
-    let id = problem["authorization"]["id"].as_str().expect("id").to_string();
+    let id = problem["authorization"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
 
     let waiter = {
         let http = s.gw.http.clone();
@@ -95,7 +122,10 @@ async fn an_agent_can_wait_for_the_user_to_finish_connecting() {
         })
     };
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(!waiter.is_finished(), "the long poll returns only when something happens");
+    assert!(
+        !waiter.is_finished(),
+        "the long poll returns only when something happens"
+    );
     browser()
         .post(format!("{link}/credential"))
         .form(&[("kind", "api_key"), ("secret", "lin_api_erin")])
@@ -113,9 +143,12 @@ async fn a_group_shares_a_connection_only_under_an_explicit_policy() {
     let admin = s.gw.admin_key.clone();
 
     // The group exists, with carol in it, but shares nothing yet.
-    let (status, _) = s
-        .gw
-        .put_json("/v1/admin/groups/eng", &admin, &json!({"members": ["carol"], "shared_connectors": []}))
+    let (status, _) =
+        s.gw.put_json(
+            "/v1/admin/groups/eng",
+            &admin,
+            &json!({"members": ["carol"], "shared_connectors": []}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = s
@@ -128,15 +161,26 @@ async fn a_group_shares_a_connection_only_under_an_explicit_policy() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, _) = s.gw.call("linear_get_viewer", "carol", json!({})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "no policy: the group connection is not used");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no policy: the group connection is not used"
+    );
 
-    s.gw
-        .put_json("/v1/admin/groups/eng", &admin, &json!({"members": ["carol"], "shared_connectors": ["linear"]}))
-        .await;
+    s.gw.put_json(
+        "/v1/admin/groups/eng",
+        &admin,
+        &json!({"members": ["carol"], "shared_connectors": ["linear"]}),
+    )
+    .await;
     let (status, body) = s.gw.call("linear_get_viewer", "carol", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["connection"]["owner"], json!({"kind": "group", "id": "eng"}), "the response says which one");
-    assert!(s.gw.logs().contains("using connection"));
+    assert_eq!(
+        body["connection"]["owner"],
+        json!({"kind": "group", "id": "eng"}),
+        "the response says which one"
+    );
+    assert!(s.gw.wait_for_log("using connection").await);
 
     // Not a member: no access to the group's credential.
     let (status, _) = s.gw.call("linear_get_viewer", "dave", json!({})).await;
@@ -146,7 +190,10 @@ async fn a_group_shares_a_connection_only_under_an_explicit_policy() {
     s.fake.add_linear_key("lin_api_carol", "Carol");
     s.gw.set_api_key("linear", "carol", "lin_api_carol");
     let (_, body) = s.gw.call("linear_get_viewer", "carol", json!({})).await;
-    assert_eq!(body["connection"]["owner"], json!({"kind": "user", "id": "carol"}));
+    assert_eq!(
+        body["connection"]["owner"],
+        json!({"kind": "user", "id": "carol"})
+    );
 }
 
 #[tokio::test]
@@ -160,9 +207,12 @@ async fn return_to_is_only_allowed_toward_configured_origins() {
         "javascript:alert(1)",
         "//evil.example.com",
     ] {
-        let (status, body) = s
-            .gw
-            .post("/v1/connect-sessions", &agent, &json!({"connector": "linear", "user_id": "bob", "return_to": bad}))
+        let (status, body) =
+            s.gw.post(
+                "/v1/connect-sessions",
+                &agent,
+                &json!({"connector": "linear", "user_id": "bob", "return_to": bad}),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
@@ -186,11 +236,19 @@ async fn return_to_is_only_allowed_toward_configured_origins() {
         .await
         .expect("post");
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    assert!(done.headers()["location"].to_str().expect("loc").starts_with("https://app.example.com/done?"));
+    assert!(
+        done.headers()["location"]
+            .to_str()
+            .expect("loc")
+            .starts_with("https://app.example.com/done?")
+    );
     // Agents may not create links for groups; operators may.
-    let (status, _) = s
-        .gw
-        .post("/v1/connect-sessions", &agent, &json!({"connector": "linear", "group_id": "eng"}))
+    let (status, _) =
+        s.gw.post(
+            "/v1/connect-sessions",
+            &agent,
+            &json!({"connector": "linear", "group_id": "eng"}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

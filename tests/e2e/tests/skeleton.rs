@@ -259,7 +259,11 @@ async fn a_canary_secret_never_leaks_even_when_the_upstream_echoes_it() {
             }
         }
     }
-    assert!(files.iter().any(|f| f.extension().is_some_and(|e| e == "cwasm")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "cwasm"))
+    );
     for path in files {
         let bytes = std::fs::read(&path).expect("read");
         assert!(
@@ -452,8 +456,8 @@ async fn swapped_ciphertexts_do_not_open_and_a_wrong_master_key_refuses_start() 
         "bob's token must not be used for alice"
     );
     assert!(
-        s.gw.logs()
-            .contains("altered, or moved from another record")
+        s.gw.wait_for_log("altered, or moved from another record")
+            .await
     );
 
     // A different master key: the gateway refuses to start and says why.
@@ -497,7 +501,7 @@ async fn a_corrupt_config_or_a_broken_plugin_is_reported_clearly() {
     s.gw.spawn()
         .await
         .expect("starts despite the broken plugin");
-    assert!(s.gw.logs().contains("plugin refused"), "{}", s.gw.logs());
+    assert!(s.gw.wait_for_log("plugin refused").await, "{}", s.gw.logs());
     let (_, plugins) = s.gw.get("/v1/admin/plugins", &s.gw.admin_key).await;
     assert_eq!(
         plugins["plugins"].as_array().map(Vec::len),
