@@ -18,6 +18,8 @@ pub enum StartError {
     Runtime(#[from] crate::plugin::LoadError),
     #[error("egress: {0}")]
     Egress(String),
+    #[error(transparent)]
+    Alerts(#[from] crate::alerts::DestinationError),
     #[error("provider config for {connector}: {reason}")]
     Provider { connector: String, reason: String },
     #[error("cannot read the plugins folder {path}: {source}")]
@@ -40,6 +42,11 @@ pub struct App {
     pub refresher: Refresher,
     /// Wakes agents waiting on a connect session.
     pub sessions_changed: tokio::sync::Notify,
+    /// Alert destinations and delivery.
+    pub alerts: crate::alerts::Alerts,
+    /// Wakes job workers (new or resumed jobs) and agents waiting on a job.
+    pub jobs_wake: tokio::sync::Notify,
+    pub jobs_changed: tokio::sync::Notify,
     public_base: String,
 }
 
@@ -100,6 +107,14 @@ fn cache_settings(config: &Config, master: &MasterKey) -> Result<CacheSettings, 
 }
 
 impl App {
+    /// Start the background work of a serving gateway: alert deliveries, job workers, health
+    /// probes. (Tests and benchmarks that only need request handling skip this.)
+    pub fn spawn_background(self: &Arc<Self>) {
+        crate::alerts::deliver::spawn(self.clone());
+        crate::jobs::spawn_workers(self.clone());
+        crate::health::probe::spawn(self.clone());
+    }
+
     /// The externally visible base URL, for links handed to users.
     pub fn public_base(&self) -> &str {
         &self.public_base
@@ -171,6 +186,7 @@ impl App {
         } else {
             tracing::warn!(path = %config.plugins_dir.display(), "plugins folder does not exist; no connectors loaded");
         }
+        let alerts = crate::alerts::Alerts::new(&config.alerts)?;
         sync_provider_configs(&config, &vault).await?;
         sync_packs(&config, &vault, &registry).await?;
         let public_base = match (&config.public_url, bound) {
@@ -187,6 +203,9 @@ impl App {
             plugins,
             refresher: Refresher::default(),
             sessions_changed: tokio::sync::Notify::new(),
+            alerts,
+            jobs_wake: tokio::sync::Notify::new(),
+            jobs_changed: tokio::sync::Notify::new(),
             public_base,
         });
         let replayed = crate::auth::oauth::refresh::replay_journal(&app).await?;

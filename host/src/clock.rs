@@ -10,6 +10,13 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// RFC 3339 in UTC (`2026-11-29T20:54:25Z`), for event payloads.
+pub fn rfc3339(ms: i64) -> String {
+    let minutes = format_utc(ms);
+    let secs = ms.div_euclid(1000).rem_euclid(60);
+    format!("{}T{}:{secs:02}Z", &minutes[..10], &minutes[11..])
+}
+
 /// `YYYY-MM-DD HH:MM` in UTC, for pages (no time-zone database needed).
 pub fn format_utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -40,5 +47,6 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01 00:00");
         assert_eq!(format_utc(1_798_457_400_000), "2026-12-28 11:30");
         assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00");
+        assert_eq!(rfc3339(1_798_457_405_000), "2026-12-28T11:30:05Z");
     }
 }

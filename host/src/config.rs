@@ -65,6 +65,15 @@ pub struct Config {
     /// Tool packs, by name (also manageable through the admin API).
     #[serde(default)]
     pub packs: BTreeMap<String, PackConfig>,
+    /// Re-authentication alerts.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+    /// Asynchronous jobs.
+    #[serde(default)]
+    pub jobs: JobsConfig,
+    /// Connection health probes.
+    #[serde(default)]
+    pub health: HealthConfig,
 }
 
 /// Hot-loading settings.
@@ -198,6 +207,97 @@ pub struct ConnectorConfig {
     pub limits: Option<PluginLimits>,
     /// The OAuth client to use with this connector's provider.
     pub oauth: Option<OAuthClientConfig>,
+    /// Seconds between health probes of this connector's connections (0: never); replaces
+    /// `[health] probe_interval_seconds`.
+    pub probe_interval_seconds: Option<u64>,
+}
+
+/// Where "needs re-authentication" alerts go, and how deliveries are retried.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Standard Webhooks receivers.
+    pub webhooks: Vec<WebhookConfig>,
+    /// Slack-compatible incoming-webhook URLs.
+    pub slack: Vec<SlackConfig>,
+    /// First retry delay; doubles per attempt up to `retry_max_ms`.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Attempts before a delivery is given up (and logged).
+    pub max_attempts: u32,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            webhooks: Vec::new(),
+            slack: Vec::new(),
+            retry_base_ms: 1000,
+            retry_max_ms: 600_000,
+            max_attempts: 20,
+        }
+    }
+}
+
+/// A Standard Webhooks receiver; the signing secret (`whsec_…`) comes from the environment or a
+/// file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub name: Option<String>,
+    pub url: url::Url,
+    pub secret_env: Option<String>,
+    pub secret_file: Option<PathBuf>,
+}
+
+/// A Slack incoming webhook; its URL is a secret, so it comes from the environment or a file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    pub name: Option<String>,
+    pub url_env: Option<String>,
+    pub url_file: Option<PathBuf>,
+}
+
+/// Asynchronous jobs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Jobs run at once.
+    pub workers: usize,
+    /// Attempts for transient failures before a job fails.
+    pub max_attempts: u32,
+    /// First retry delay after a transient failure.
+    pub retry_base_ms: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            workers: 4,
+            max_attempts: 8,
+            retry_base_ms: 1000,
+        }
+    }
+}
+
+/// Connection health checks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    /// Seconds between `verify` probes of each connection (0: never).
+    pub probe_interval_seconds: u64,
+    /// How often the scheduler looks for work (probes due, tokens to refresh ahead).
+    pub tick_seconds: u64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            probe_interval_seconds: 6 * 3600,
+            tick_seconds: 30,
+        }
+    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -247,6 +347,16 @@ impl Config {
         config.database = config.data_dir.join(&config.database);
         config.master_key_file = config.data_dir.join(&config.master_key_file);
         config.plugins_dir = base.join(&config.plugins_dir);
+        for w in &mut config.alerts.webhooks {
+            if let Some(f) = &w.secret_file {
+                w.secret_file = Some(base.join(f));
+            }
+        }
+        for sl in &mut config.alerts.slack {
+            if let Some(f) = &sl.url_file {
+                sl.url_file = Some(base.join(f));
+            }
+        }
         for c in config.connectors.values_mut() {
             if let Some(o) = &mut c.oauth
                 && let Some(f) = &o.client_secret_file
@@ -314,6 +424,14 @@ impl Config {
             Some(u) => u.as_str().trim_end_matches('/').to_string(),
             None => format!("http://{}", self.listen),
         }
+    }
+
+    /// Seconds between probes of `connector_id`'s connections (0: never).
+    pub fn probe_interval_for(&self, connector_id: &str) -> u64 {
+        self.connectors
+            .get(connector_id)
+            .and_then(|c| c.probe_interval_seconds)
+            .unwrap_or(self.health.probe_interval_seconds)
     }
 
     /// The limits for `connector_id`: its own, or the defaults.

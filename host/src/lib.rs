@@ -4,6 +4,7 @@
 //! WebAssembly sandbox, and attaches credentials to the connector's outgoing requests itself,
 //! only toward the hosts the connector declared.
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod audit;
@@ -11,8 +12,10 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod egress;
+pub mod health;
 pub mod hotload;
 pub mod ids;
+pub mod jobs;
 pub mod plugin;
 pub mod policy;
 pub mod testhooks;

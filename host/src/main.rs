@@ -216,6 +216,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = App::start(config, Some(addr)).await?;
+    app.spawn_background();
     tracing::info!(%addr, public = app.public_base(), "latchkey is serving");
     // One line on stdout for scripts and tests that started us on port 0.
     println!("latchkey listening on http://{addr}");

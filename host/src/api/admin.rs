@@ -147,7 +147,10 @@ pub fn prepare_static_connection(
                 metadata.insert("subject".into(), sub);
             }
             // Checked above; sealed like any other secret and never logged.
-            (SchemeKind::ServiceAccount, vec![(SecretField::PrivateKey, private_key)])
+            (
+                SchemeKind::ServiceAccount,
+                vec![(SecretField::PrivateKey, private_key)],
+            )
         }
         StaticCredential::ClientCredentials {
             client_id,
@@ -241,6 +244,9 @@ pub async fn put_connection(
         .put_connection(new, secrets)
         .await
         .map_err(storage)?;
+    if let Err(e) = crate::health::connected(&app, &record).await {
+        tracing::error!(connection = %record.id, error = %e, "cannot resolve alerts or resume jobs");
+    }
     tracing::info!(admin = %admin.id, connection = %record.id, connector = %record.connector_id, "credential stored");
     Ok((StatusCode::CREATED, Json(record)))
 }

@@ -349,6 +349,9 @@ pub async fn submit_credential(
         },
     )
     .await;
+    if let Err(e) = crate::health::connected(&app, &connection).await {
+        tracing::error!(connection = %connection.id, error = %e, "cannot resolve alerts or resume jobs");
+    }
     if let Err(e) = connect::complete(&app, &session.id, &connection.id).await {
         tracing::error!(error = %e, "cannot complete a connect session");
     }

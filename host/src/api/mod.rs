@@ -1,12 +1,14 @@
 //! The HTTP API (axum): the agent face under `/v1`, the operator face under `/v1/admin`.
 
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod body;
 pub mod call_problem;
 pub mod caller;
 pub mod connect;
 pub mod groups;
+pub mod jobs;
 pub mod packs;
 pub mod pages;
 pub mod plugins;
@@ -42,6 +44,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/connectors", get(connectors))
         .route("/v1/connect-sessions", post(connect::create_for_agent))
         .route("/v1/sessions", post(sessions::mint))
+        .route("/v1/jobs", post(jobs::submit))
+        .route("/v1/jobs/{id}", get(jobs::get))
+        .route("/v1/alerts", get(alerts::list))
+        .route("/v1/admin/connections/{id}/probe", post(alerts::probe))
+        .route("/reconnect/{alert}/{token}", get(alerts::reconnect))
         .route("/v1/pack-sessions", post(packs::create))
         .route("/connect/pack/{id}/{token}", get(packs::page))
         .route("/v1/admin/packs", get(packs::list))

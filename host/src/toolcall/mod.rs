@@ -18,6 +18,7 @@ use crate::app::App;
 use crate::auth::connect::{self, ConnectLink};
 use crate::auth::oauth::provider::scheme_of;
 use crate::auth::oauth::refresh::{self, RefreshError};
+use crate::health::{self, Reason};
 use crate::plugin::{AuthError, CallContext, CallError, LoadedPlugin, ToolSpec};
 use crate::policy::{ToolScope, consent_scopes};
 use crate::vault::audit;
@@ -310,20 +311,24 @@ async fn call_error(
                 link,
             }
         }
-        CallError::Auth(AuthError::Expired) => {
-            reauth(app, plugin, connection, "expired".into()).await
-        }
-        CallError::Auth(AuthError::Revoked) => {
-            reauth(app, plugin, connection, "revoked".into()).await
-        }
-        CallError::Auth(AuthError::Invalid(m)) => {
-            reauth(
-                app,
-                plugin,
-                connection,
-                format!("the upstream rejected the credential: {m}"),
-            )
-            .await
+        CallError::Auth(e @ (AuthError::Expired | AuthError::Revoked | AuthError::Invalid(_))) => {
+            // The upstream refused the credential (after one refresh for OAuth): only the user
+            // can fix it. Mark it, alert once, and hand back a link.
+            let (reason, text) = match &e {
+                AuthError::Expired => (Reason::Expired, "expired".to_string()),
+                AuthError::Revoked => (Reason::Revoked, "revoked".to_string()),
+                AuthError::Invalid(m) => (
+                    Reason::Revoked,
+                    format!("the upstream rejected the credential: {m}"),
+                ),
+                AuthError::InsufficientScope(_) => (Reason::Revoked, "revoked".to_string()),
+            };
+            if let Err(err) =
+                health::needs_reauth(app, connection, reason, Some(text.clone())).await
+            {
+                tracing::error!(connection = %connection.id, error = %err, "cannot record needs_reauth");
+            }
+            reauth(app, plugin, connection, text).await
         }
         CallError::Upstream { status, message } => ToolCallError::Upstream { status, message },
         CallError::RateLimited { retry_after_secs } => {

@@ -454,6 +454,32 @@ pub fn merge_metadata(
     Ok(updated)
 }
 
+/// Connections a probe should look at: active, and not probed within `interval_ms` of `now`
+/// (per connector), oldest probe first.
+pub fn probe_candidates(
+    conn: &Connection,
+) -> Result<Vec<(ConnectionRecord, Option<i64>)>, VaultError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS}, probed_at FROM connections WHERE status = 'active' ORDER BY coalesce(probed_at, 0), id"
+    ))?;
+    let rows = stmt.query_map([], |r| Ok((from_row(r)?, r.get::<_, Option<i64>>(15)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (record, probed) = row?;
+        out.push((record?, probed));
+    }
+    Ok(out)
+}
+
+/// Remember that a probe looked at a connection.
+pub fn mark_probed(conn: &Connection, id: &str, at: i64) -> Result<(), VaultError> {
+    conn.execute(
+        "UPDATE connections SET probed_at = ?2 WHERE id = ?1",
+        params![id, at],
+    )?;
+    Ok(())
+}
+
 /// Record scopes a connection lost (added to any lost before).
 pub fn record_lost_scopes(
     conn: &mut Connection,

@@ -198,6 +198,67 @@ const MIGRATIONS: &[&str] = &[
         mac        BLOB NOT NULL
     );
     "#,
+    // 4: re-authentication: alerts and their deliveries, jobs.
+    r#"
+    -- One open alert per (connection, reason): an incident, however many calls fail.
+    CREATE TABLE alerts (
+        id             TEXT PRIMARY KEY,
+        connection_id  TEXT NOT NULL,
+        connector_id   TEXT NOT NULL,
+        owner_kind     TEXT NOT NULL,
+        owner_id       TEXT NOT NULL,
+        reason         TEXT NOT NULL,
+        missing_scopes TEXT NOT NULL DEFAULT '[]',
+        detail         TEXT,
+        status         TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+        opened_at      INTEGER NOT NULL,
+        resolved_at    INTEGER
+    );
+    CREATE UNIQUE INDEX alerts_one_open ON alerts (connection_id, reason) WHERE status = 'open';
+
+    -- Each alert event, per destination, until delivered (retried with backoff, across restarts).
+    CREATE TABLE alert_deliveries (
+        id              TEXT PRIMARY KEY,
+        alert_id        TEXT NOT NULL REFERENCES alerts (id),
+        event           TEXT NOT NULL,
+        destination     TEXT NOT NULL,
+        message_id      TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error      TEXT,
+        created_at      INTEGER NOT NULL,
+        delivered_at    INTEGER
+    );
+    CREATE INDEX alert_deliveries_due ON alert_deliveries (status, next_attempt_at);
+
+    -- Tool calls run asynchronously; auth problems park them instead of failing them.
+    CREATE TABLE jobs (
+        id              TEXT PRIMARY KEY,
+        actor           TEXT NOT NULL,
+        idempotency_key TEXT,
+        user_id         TEXT NOT NULL,
+        tool            TEXT NOT NULL,
+        input           TEXT NOT NULL,
+        status          TEXT NOT NULL
+                        CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'auth_blocked')),
+        connector_id    TEXT,
+        result          TEXT,
+        error           TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        not_before      INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        finished_at     INTEGER
+    );
+    CREATE UNIQUE INDEX jobs_idempotency ON jobs (actor, idempotency_key) WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX jobs_queue ON jobs (status, not_before, created_at);
+    CREATE INDEX jobs_blocked ON jobs (status, connector_id, user_id);
+
+    -- When a health probe last checked a connection.
+    ALTER TABLE connections ADD COLUMN probed_at INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

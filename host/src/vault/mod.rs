@@ -1,5 +1,6 @@
 //! The vault: SQLite storage with every secret sealed (envelope encryption under a master key).
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod connect_sessions;
@@ -7,6 +8,7 @@ pub mod connections;
 pub mod db;
 pub mod error;
 pub mod groups;
+pub mod jobs;
 pub mod keyring;
 pub mod master_key;
 pub mod migrations;

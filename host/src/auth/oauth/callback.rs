@@ -236,6 +236,9 @@ pub async fn handle(
         .await
         .map_err(|e| with(e.into()))?;
     let connection = learn_identity(app, &plugin, connection).await;
+    if let Err(e) = crate::health::connected(app, &connection).await {
+        tracing::error!(connection = %connection.id, error = %e, "cannot resolve alerts or resume jobs");
+    }
     if !connect::complete(app, &session.id, &connection.id)
         .await
         .map_err(|e| with(e.into()))?

@@ -17,6 +17,7 @@ use super::service_account;
 use super::tokens::{Journaled, TokenSet, received_now};
 use crate::app::App;
 use crate::clock::now_ms;
+use crate::health::{self, Reason};
 use crate::plugin::LoadedPlugin;
 use crate::vault::token_journal;
 use crate::vault::{ConnectionRecord, ConnectionStatus, SchemeKind, SecretField, VaultError};
@@ -98,11 +99,16 @@ impl Refresher {
 /// 30-second tokens are not refreshed on every call).
 pub fn due(connection: &ConnectionRecord, now: i64) -> bool {
     match connection.scheme {
-        SchemeKind::Oauth2 | SchemeKind::ServiceAccount => connection.expires_at.is_some_and(|expires| {
-            let lifetime = connection.tokens_at.map(|at| expires - at).unwrap_or(i64::MAX);
-            let margin = MARGIN_MS.min(lifetime / 2).max(0);
-            expires - margin <= now
-        }),
+        SchemeKind::Oauth2 | SchemeKind::ServiceAccount => {
+            connection.expires_at.is_some_and(|expires| {
+                let lifetime = connection
+                    .tokens_at
+                    .map(|at| expires - at)
+                    .unwrap_or(i64::MAX);
+                let margin = MARGIN_MS.min(lifetime / 2).max(0);
+                expires - margin <= now
+            })
+        }
         SchemeKind::ApiKey | SchemeKind::Basic => false,
     }
 }
@@ -158,7 +164,7 @@ pub async fn ensure_fresh(
                 None if !force && current.expires_at.is_some_and(|e| e > now) => {
                     return Ok(current);
                 }
-                None => Err(Failure::Reauth("expired".into())),
+                None => Err(Failure::Reauth(Reason::Expired, "no refresh token".into())),
             }
         }
         SchemeKind::ServiceAccount => service_account::fetch(app, plugin, &current).await,
@@ -170,15 +176,9 @@ pub async fn ensure_fresh(
             commit(app, &current, tokens).await
         }
         Err(Failure::Token(e)) => Err(handle_failure(app, plugin, &current, e).await),
-        Err(Failure::Reauth(reason)) => {
-            app.vault
-                .set_status(
-                    &current.id,
-                    ConnectionStatus::NeedsReauth,
-                    Some(reason.clone()),
-                )
-                .await?;
-            Err(RefreshError::NeedsReauth(reason))
+        Err(Failure::Reauth(reason, detail)) => {
+            health::needs_reauth(app, &current, reason, Some(detail)).await?;
+            Err(RefreshError::NeedsReauth(reason.as_str().into()))
         }
         Err(Failure::Provider(e)) => Err(e.into()),
         Err(Failure::Vault(e)) => Err(e.into()),
@@ -189,7 +189,8 @@ pub async fn ensure_fresh(
 #[derive(Debug)]
 pub enum Failure {
     Token(TokenError),
-    Reauth(String),
+    /// Only the user (or operator) can fix this.
+    Reauth(Reason, String),
     Provider(ProviderError),
     Vault(VaultError),
 }
@@ -287,7 +288,7 @@ async fn commit(
     )
     .await;
     if !lost.is_empty() {
-        report_scope_drift(app, &record, &lost).await?;
+        health::scope_drift(app, &record, &lost).await?;
     }
     app.vault
         .get_connection(&record.id)
@@ -331,33 +332,22 @@ async fn classify_failure(
     match e {
         TokenError::InvalidGrant(detail) => {
             tracing::warn!(connection = %current.id, connector = %plugin.manifest.id, %detail, "grant rejected: re-authorization needed");
-            if let Err(e) = app
-                .vault
-                .set_status(
-                    &current.id,
-                    ConnectionStatus::NeedsReauth,
-                    Some("revoked".into()),
-                )
-                .await
+            if let Err(e) =
+                health::needs_reauth(app, current, Reason::Revoked, Some(detail.clone())).await
             {
                 return e.into();
             }
-            RefreshError::NeedsReauth("revoked".into())
+            RefreshError::NeedsReauth(Reason::Revoked.as_str().into())
         }
         TokenError::InvalidClient(detail) => {
             tracing::error!(connector = %plugin.manifest.id, %detail, "the provider rejected the OAuth client: fix the provider config");
-            if let Err(e) = app
-                .vault
-                .set_status(
-                    &current.id,
-                    ConnectionStatus::NeedsReauth,
-                    Some("invalid_client".into()),
-                )
-                .await
+            if let Err(e) =
+                health::needs_reauth(app, current, Reason::InvalidClient, Some(detail.clone()))
+                    .await
             {
                 return e.into();
             }
-            RefreshError::NeedsReauth("invalid_client".into())
+            RefreshError::NeedsReauth(Reason::InvalidClient.as_str().into())
         }
         TokenError::Refused(detail) => {
             tracing::warn!(connection = %current.id, %detail, "refresh refused");
@@ -378,22 +368,6 @@ async fn classify_failure(
             RefreshError::Transient { retry_after: wait }
         }
     }
-}
-
-/// The provider now grants fewer scopes than the user consented to: keep the smaller grant
-/// (tools that still have their scopes keep working; the others answer insufficient_scope with a
-/// link) and remember what was lost, for the operator and alerts.
-pub async fn report_scope_drift(
-    app: &App,
-    connection: &ConnectionRecord,
-    lost: &[String],
-) -> Result<(), VaultError> {
-    tracing::warn!(connection = %connection.id, connector = %connection.connector_id, lost = ?lost, "scope drift: the provider no longer grants some scopes");
-    let (id, lost_list) = (connection.id.clone(), lost.to_vec());
-    app.vault
-        .db()
-        .write(move |c| crate::vault::connections::record_lost_scopes(c, &id, &lost_list))
-        .await
 }
 
 /// Apply journal entries a crash left behind (at start-up, before serving).

@@ -13,6 +13,7 @@ use super::provider::ProviderError;
 use super::refresh::Failure;
 use super::tokens::{TokenSet, received_now};
 use crate::app::App;
+use crate::health::Reason;
 use crate::plugin::{
     AuthScheme, LoadedPlugin, ServiceAccountKind, ServiceAccountScheme, TokenResponseShape,
 };
@@ -48,7 +49,10 @@ pub async fn fetch(
     current: &ConnectionRecord,
 ) -> Result<(TokenSet, i64), Failure> {
     let scheme = scheme_of(plugin).ok_or_else(|| {
-        Failure::Reauth("the connector no longer accepts service accounts".into())
+        Failure::Reauth(
+            Reason::Revoked,
+            "the connector no longer accepts service accounts".into(),
+        )
     })?;
     let http = TokenHttp::new(
         &app.egress,
@@ -64,12 +68,22 @@ pub async fn fetch(
                 .vault
                 .read_secret(&current.id, SecretField::PrivateKey)
                 .await?
-                .ok_or_else(|| Failure::Reauth("the service account has no private key".into()))?;
+                .ok_or_else(|| {
+                    Failure::Reauth(
+                        Reason::Revoked,
+                        "the service account has no private key".into(),
+                    )
+                })?;
             let issuer = current
                 .metadata
                 .get("client_email")
                 .cloned()
-                .ok_or_else(|| Failure::Reauth("the service account has no client_email".into()))?;
+                .ok_or_else(|| {
+                    Failure::Reauth(
+                        Reason::Revoked,
+                        "the service account has no client_email".into(),
+                    )
+                })?;
             let claims = Claims {
                 issuer,
                 audience: scheme
@@ -80,8 +94,8 @@ pub async fn fetch(
                 subject: current.metadata.get("subject").cloned(),
                 issued_at: crate::clock::now_ms() / 1000,
             };
-            let assertion =
-                jwt::assertion(&key, &claims).map_err(|e| Failure::Reauth(e.to_string()))?;
+            let assertion = jwt::assertion(&key, &claims)
+                .map_err(|e| Failure::Reauth(Reason::Revoked, e.to_string()))?;
             let body = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")
                 .append_pair("assertion", assertion.expose_secret())
@@ -99,16 +113,21 @@ pub async fn fetch(
             post(&http, request).await
         }
         ServiceAccountKind::ClientCredentials => {
-            let client_id =
-                current.metadata.get("client_id").cloned().ok_or_else(|| {
-                    Failure::Reauth("the service account has no client_id".into())
-                })?;
+            let client_id = current.metadata.get("client_id").cloned().ok_or_else(|| {
+                Failure::Reauth(
+                    Reason::Revoked,
+                    "the service account has no client_id".into(),
+                )
+            })?;
             let secret = app
                 .vault
                 .read_secret(&current.id, SecretField::ClientSecret)
                 .await?
                 .ok_or_else(|| {
-                    Failure::Reauth("the service account has no client secret".into())
+                    Failure::Reauth(
+                        Reason::Revoked,
+                        "the service account has no client secret".into(),
+                    )
                 })?;
             let client = oauth2::basic::BasicClient::new(ClientId::new(client_id))
                 .set_client_secret(ClientSecret::new(secret.expose_secret().to_string()))

@@ -1,0 +1,170 @@
+//! "This connection needs re-authentication": one alert per incident, delivered to Standard
+//! Webhooks receivers and Slack-compatible URLs, persisted and retried with backoff across
+//! restarts, with a "resolved" event once the user reconnects.
+
+pub mod deliver;
+pub mod destinations;
+pub mod sign;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use crate::app::App;
+use crate::auth::connect;
+use crate::clock::now_ms;
+use crate::vault::VaultError;
+use crate::vault::alerts::{self, Alert, NewAlert};
+
+pub use destinations::{Destination, DestinationError};
+
+/// The event an alert delivery announces.
+pub const OPENED: &str = "connection.needs_reauth";
+/// The event after the user reconnected.
+pub const RESOLVED: &str = "connection.reauthorized";
+
+const RECONNECT_PURPOSE: &str = "reconnect-link";
+
+/// A link that stays valid while the alert is open: each visit starts a fresh connect session
+/// for the connection's owner (connect sessions themselves expire in minutes).
+pub fn reconnect_url(app: &App, alert_id: &str) -> Result<String, VaultError> {
+    let token = URL_SAFE_NO_PAD.encode(connect::link_mac(app, RECONNECT_PURPOSE, alert_id)?);
+    Ok(format!(
+        "{}/reconnect/{alert_id}/{token}",
+        app.public_base()
+    ))
+}
+
+/// Check a reconnect link's MAC.
+pub fn verify_reconnect(app: &App, alert_id: &str, token: &str) -> Result<bool, VaultError> {
+    let Ok(presented) = URL_SAFE_NO_PAD.decode(token) else {
+        return Ok(false);
+    };
+    Ok(connect::link_mac(app, RECONNECT_PURPOSE, alert_id)?
+        .ct_eq(&presented)
+        .into())
+}
+
+/// The JSON body of an alert event (Standard Webhooks shape: type, timestamp, data). No secret.
+pub fn payload(app: &App, alert: &Alert, event: &str) -> Result<Value, VaultError> {
+    let name = app
+        .registry
+        .get(&alert.connector_id)
+        .map(|p| p.manifest.name.clone())
+        .unwrap_or_else(|| alert.connector_id.clone());
+    let mut data = json!({
+        "alert_id": alert.id,
+        "connection_id": alert.connection_id,
+        "connector": { "id": alert.connector_id, "name": name },
+        "owner": alert.owner,
+        "reason": alert.reason,
+        "missing_scopes": alert.missing_scopes,
+        "detail": alert.detail,
+        "opened_at": alert.opened_at,
+        "resolved_at": alert.resolved_at,
+    });
+    if event == OPENED {
+        data["reconnect_url"] = json!(reconnect_url(app, &alert.id)?);
+    }
+    Ok(json!({
+        "type": event,
+        "timestamp": crate::clock::rfc3339(now_ms()),
+        "data": data,
+    }))
+}
+
+fn destination_names(app: &App) -> Vec<String> {
+    app.alerts
+        .destinations
+        .iter()
+        .map(|d| d.name().to_string())
+        .collect()
+}
+
+/// Open an alert for an incident unless one is open already, and queue its deliveries.
+/// Returns the alert when a new incident was opened.
+pub async fn open(app: &App, new: NewAlert) -> Result<Option<Alert>, VaultError> {
+    let opened = app.vault.db().write(move |c| alerts::open(c, &new)).await?;
+    let Some(alert) = opened else { return Ok(None) };
+    queue(app, &alert, OPENED).await?;
+    tracing::warn!(
+        alert = %alert.id,
+        connection = %alert.connection_id,
+        connector = %alert.connector_id,
+        owner = ?alert.owner,
+        reason = %alert.reason,
+        missing_scopes = ?alert.missing_scopes,
+        "connection needs re-authentication: alert opened"
+    );
+    Ok(Some(alert))
+}
+
+/// Resolve a connection's open alerts and queue "resolved" events.
+pub async fn resolve(app: &App, connection_id: &str) -> Result<Vec<Alert>, VaultError> {
+    let id = connection_id.to_string();
+    let resolved = app
+        .vault
+        .db()
+        .write(move |c| alerts::resolve_for(c, &id))
+        .await?;
+    for alert in &resolved {
+        queue(app, alert, RESOLVED).await?;
+        tracing::info!(alert = %alert.id, connection = %alert.connection_id, "alert resolved");
+    }
+    Ok(resolved)
+}
+
+async fn queue(app: &App, alert: &Alert, event: &str) -> Result<(), VaultError> {
+    let destinations = destination_names(app);
+    if destinations.is_empty() {
+        return Ok(());
+    }
+    let body = payload(app, alert, event)?.to_string();
+    let (alert_id, event, message_id) = (
+        alert.id.clone(),
+        event.to_string(),
+        crate::ids::new_id("msg"),
+    );
+    app.vault
+        .db()
+        .write(move |c| alerts::enqueue(c, &alert_id, &event, &message_id, &body, &destinations))
+        .await?;
+    app.alerts.wake.notify_one();
+    Ok(())
+}
+
+/// Alert destinations and the delivery machinery.
+pub struct Alerts {
+    pub destinations: Vec<Destination>,
+    pub wake: tokio::sync::Notify,
+    http: reqwest::Client,
+    retry_base_ms: u64,
+    retry_max_ms: u64,
+    max_attempts: u32,
+}
+
+impl Alerts {
+    /// Load destinations and build the delivery client.
+    pub fn new(config: &crate::config::AlertsConfig) -> Result<Alerts, DestinationError> {
+        let destinations = destinations::load(config)?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| DestinationError {
+                name: "(client)".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Alerts {
+            destinations,
+            wake: tokio::sync::Notify::new(),
+            http,
+            retry_base_ms: config.retry_base_ms.max(1),
+            retry_max_ms: config.retry_max_ms.max(config.retry_base_ms),
+            max_attempts: config.max_attempts.max(1),
+        })
+    }
+}
