@@ -115,15 +115,19 @@ pub fn plugins() -> Result<()> {
     Ok(())
 }
 
-/// The Node project holding the test OpenID provider (`tests/oidc`).
-fn oidc_dir() -> PathBuf {
-    root().join("tests").join("oidc")
+/// The Node projects the tests run: a real OpenID provider, a Standard Webhooks receiver.
+const NODE_PROJECTS: &[&str] = &["tests/oidc", "tests/webhook-receiver"];
+
+/// Install the test Node projects' packages (`npm ci`, exactly as locked) when they are missing
+/// or a lockfile changed since the last install; a no-op otherwise.
+pub fn node_deps() -> Result<()> {
+    for project in NODE_PROJECTS {
+        node_project(&root().join(project))?;
+    }
+    Ok(())
 }
 
-/// Install the test OpenID provider's npm packages (`npm ci`, exactly as locked) when they are
-/// missing or the lockfile changed since the last install; a no-op otherwise.
-pub fn node_deps() -> Result<()> {
-    let dir = oidc_dir();
+fn node_project(dir: &Path) -> Result<()> {
     let lock = dir.join("package-lock.json");
     let wanted = std::fs::read(&lock).with_context(|| format!("reading {}", lock.display()))?;
     // A copy of the lockfile that was installed, kept inside node_modules (which `npm ci` wipes).
@@ -133,15 +137,16 @@ pub fn node_deps() -> Result<()> {
     if std::fs::read(&stamp).is_ok_and(|installed| installed == wanted) {
         return Ok(());
     }
-    eprintln!("xtask: installing the test OpenID provider's npm packages (tests/oidc)");
+    eprintln!("xtask: installing npm packages for {}", dir.display());
     let mut npm = Command::new("npm");
     npm.args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
-        .current_dir(&dir);
+        .current_dir(dir);
     match npm.status() {
         Ok(status) if status.success() => {}
         Ok(status) => bail!("npm ci in {} failed with {status}", dir.display()),
         Err(e) => bail!(
-            "cannot run npm ({e}): Node.js 20.19+ and npm are needed for the OpenID tests (tests/oidc)"
+            "cannot run npm ({e}): Node.js 20.19+ and npm are needed by the tests ({})",
+            dir.display()
         ),
     }
     std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))?;

@@ -126,7 +126,13 @@ pub fn run(port: u16) -> Result<()> {
         None,
     )?;
     let agent_key = output_of(
-        latchkey(&latchkey_bin, &config).args(["agent-key", "create", "--name", "demo-agent", "--all-tools"]),
+        latchkey(&latchkey_bin, &config).args([
+            "agent-key",
+            "create",
+            "--name",
+            "demo-agent",
+            "--all-tools",
+        ]),
         None,
     )?;
     output_of(

@@ -52,6 +52,8 @@ pub fn ensure_built() {
         // Always: cargo makes it a no-op when nothing changed, and a stale plugin built against
         // an older contract would otherwise be refused at load and fail tests mysteriously.
         run(cargo().args(["run", "--quiet", "-p", "xtask", "--", "build-plugins"]));
+        // The Node programs some tests run (a no-op when their lockfiles are installed).
+        run(cargo().args(["run", "--quiet", "-p", "xtask", "--", "node-deps"]));
     });
 }
 

@@ -5,7 +5,9 @@ pub mod browser;
 pub mod build;
 pub mod gateway;
 pub mod oidc;
+pub mod process;
 pub mod variant;
+pub mod webhooks;
 
 pub use gateway::{Gateway, GatewayOptions};
 

@@ -1,11 +1,9 @@
 //! A real OpenID provider for the end-to-end tests: panva's `oidc-provider` from npm, run by
 //! `node tests/oidc/server.mjs` on loopback (see that file for its policy), killed on drop.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -61,30 +59,9 @@ pub fn dir() -> PathBuf {
     build::root().join("tests").join("oidc")
 }
 
-/// Install the npm packages once per process when they are missing (`cargo xtask node-deps`;
-/// `cargo xtask test` also reinstalls when the lockfile changed).
+/// Make sure the npm packages are installed (the harness's build step runs `xtask node-deps`).
 pub fn ensure_installed() {
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let marker = dir()
-            .join("node_modules")
-            .join("oidc-provider")
-            .join("package.json");
-        if marker.exists() {
-            return;
-        }
-        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo
-            .current_dir(build::root())
-            .args(["run", "--quiet", "-p", "xtask", "--", "node-deps"]);
-        let status = cargo
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run cargo xtask node-deps: {e}"));
-        assert!(
-            status.success(),
-            "cargo xtask node-deps failed with {status}"
-        );
-    });
+    build::ensure_built();
 }
 
 /// A loopback port that was free a moment ago (the OS picked it).
@@ -96,6 +73,7 @@ pub fn free_port() -> u16 {
 /// Start the server and wait for its "listening" line.
 pub async fn start(options: OidcOptions) -> RunningOidc {
     ensure_installed();
+    crate::install_crypto_provider();
     let mut cmd = Command::new("node");
     cmd.current_dir(dir())
         .arg("server.mjs")
@@ -112,57 +90,18 @@ pub async fn start(options: OidcOptions) -> RunningOidc {
         .arg("--access-token-ttl")
         .arg(options.access_token_ttl.to_string())
         .arg("--refresh-tokens")
-        .arg(options.refresh_tokens.arg())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start node (Node.js 20.19+ is needed): {e}"));
-    let output = Arc::new(Mutex::new(String::new()));
-    let stdout = child.stdout.take().expect("stdout");
-    let stderr = child.stderr.take().expect("stderr");
-    let log = output.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(mut l) = log.lock() {
-                l.push_str(&line);
-                l.push('\n');
-            }
-        }
-    });
-    let (tx, rx) = std::sync::mpsc::channel();
-    let log = output.clone();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if !sent && let Some(url) = line.trim().strip_prefix("oidc-provider listening on ") {
-                let _ = tx.send(url.to_string());
-                sent = true;
-            }
-            if let Ok(mut l) = log.lock() {
-                l.push_str(&line);
-                l.push('\n');
-            }
-        }
-    });
-    let url = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
-        .await
-        .expect("join");
-    match url {
-        Ok(base_url) => RunningOidc {
-            base_url,
-            child,
-            output,
-            http: reqwest::Client::new(),
-        },
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            std::thread::sleep(Duration::from_millis(100));
-            let said = output.lock().map(|l| l.clone()).unwrap_or_default();
-            panic!("oidc-provider did not start; it said:\n{said}");
-        }
+        .arg(options.refresh_tokens.arg());
+    let spawned = crate::process::spawn_until(
+        cmd,
+        "oidc-provider listening on ",
+        "the OpenID provider (Node.js 20.19+ is needed)",
+    )
+    .await;
+    RunningOidc {
+        base_url: spawned.url,
+        child: spawned.child,
+        output: spawned.output,
+        http: reqwest::Client::new(),
     }
 }
 

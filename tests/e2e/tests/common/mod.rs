@@ -58,6 +58,11 @@ pub fn oauth_overrides(base: &str) -> Vec<(String, String)> {
 
 /// The OAuth connectors (notion, github, google-drive) routed to a fresh fake provider.
 pub async fn oauth_stack(extra_config: &str) -> Stack {
+    oauth_stack_with(extra_config, Vec::new()).await
+}
+
+/// [`oauth_stack`] with extra environment for the gateway (secrets of alert destinations…).
+pub async fn oauth_stack_with(extra_config: &str, env: Vec<(String, String)>) -> Stack {
     e2e::install_crypto_provider();
     let fake = FakeProvider::start("127.0.0.1:0")
         .await
@@ -67,9 +72,18 @@ pub async fn oauth_stack(extra_config: &str) -> Stack {
             build::plugin("notion"),
             build::plugin("github"),
             build::plugin("google_drive"),
+            build::plugin("linear"),
         ],
-        overrides: oauth_overrides(&fake.base_url()),
+        overrides: {
+            let mut o = oauth_overrides(&fake.base_url());
+            o.push((
+                "https://api.linear.app".into(),
+                format!("{}/linear", fake.base_url()),
+            ));
+            o
+        },
         extra_config: extra_config.to_string(),
+        env,
         ..GatewayOptions::default()
     })
     .await;
