@@ -13,6 +13,11 @@
 //! | `https://accounts.google.com` | `/google-accounts` | Google authorize (`/o/oauth2/v2/auth`) |
 //! | `https://oauth2.googleapis.com` | `/google-oauth` | Google `/token`, `/revoke` |
 //! | `https://www.googleapis.com` | `/google` | Drive API v3 |
+//! | `https://auth.atlassian.com` | `/atlassian-auth` | Atlassian OAuth (`/authorize`, `/oauth/token`) |
+//! | `https://api.atlassian.com` | `/atlassian` | accessible-resources, Jira REST v3 (`/ex/jira/{cloudId}/rest/api/3/…`) |
+//! | `https://login.salesforce.com` | `/salesforce-login` | Salesforce OAuth (`/services/oauth2/{authorize,token,revoke}`) |
+//! | `https://acme.my.salesforce.com` | `/salesforce` | Salesforce REST (`/services/data/vNN.0/{sobjects,query}`) |
+//! | `https://slack.com` | `/slack` | Slack OAuth (`/oauth/v2/authorize`, `/api/oauth.v2.access`) + Web API (`/api/…`) |
 //!
 //! The apps check credentials the way the real ones do and keep small in-memory data per
 //! user. Every app request is recorded (secrets included: this is a test double); echo mode
@@ -29,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod atlassian;
 mod clock;
 pub mod control;
 pub mod echo;
@@ -39,7 +45,9 @@ pub mod notion;
 pub mod oauth;
 pub mod people;
 pub mod record;
+pub mod salesforce;
 mod server;
+pub mod slack;
 mod state;
 
 pub use linear::LinearSeed;

@@ -10,8 +10,8 @@ use clap::Parser;
 use fake_provider::oauth::keys;
 use fake_provider::{FakeProvider, OauthClient, ServiceAccount};
 
-/// A local stand-in for the Notion, Linear, GitHub and Google Drive APIs and their OAuth
-/// servers, for Latchkey's tests and demo.
+/// A local stand-in for the Notion, Linear, GitHub, Google Drive, Jira, Salesforce and Slack
+/// APIs and their OAuth servers, for Latchkey's tests and demo.
 #[derive(Parser)]
 #[command(version)]
 struct Args {

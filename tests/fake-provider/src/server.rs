@@ -17,7 +17,7 @@ use crate::notion::{self, NotionSeed};
 use crate::oauth::{self, App, Endpoints, OauthControl};
 use crate::record::RecordedRequest;
 use crate::state::State;
-use crate::{control, echo, github, google, record};
+use crate::{atlassian, control, echo, github, google, record, salesforce, slack};
 
 /// Why the fake could not start.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,13 @@ fn app(state: State) -> Router {
         .merge(oauth::authorize_routes(App::Notion))
         .merge(oauth::token_routes(App::Notion));
     let github_web = oauth::authorize_routes(App::Github).merge(oauth::token_routes(App::Github));
+    let atlassian_auth =
+        oauth::authorize_routes(App::Atlassian).merge(oauth::token_routes(App::Atlassian));
+    let salesforce_login =
+        oauth::authorize_routes(App::Salesforce).merge(oauth::token_routes(App::Salesforce));
+    let slack = slack::router()
+        .merge(oauth::authorize_routes(App::Slack))
+        .merge(oauth::token_routes(App::Slack));
     let apps = Router::new()
         .nest("/notion", notion)
         .nest("/linear", linear::router())
@@ -86,6 +93,11 @@ fn app(state: State) -> Router {
         .nest("/google-accounts", oauth::authorize_routes(App::Google))
         .nest("/google-oauth", oauth::token_routes(App::Google))
         .nest("/google", google::router())
+        .nest("/atlassian-auth", atlassian_auth)
+        .nest("/atlassian", atlassian::router())
+        .nest("/salesforce-login", salesforce_login)
+        .nest("/salesforce", salesforce::router())
+        .nest("/slack", slack)
         .layer(from_fn_with_state(state.clone(), echo::layer))
         .layer(from_fn_with_state(state.clone(), record::layer));
     apps.merge(control::router())
@@ -143,6 +155,28 @@ impl RunningFake {
     pub fn add_linear_key(&self, key: &str, user_name: &str) -> LinearSeed {
         self.state
             .with(|inner| linear::add_key(inner, key, user_name))
+    }
+
+    /// Every issue of the Jira site, as `GET …/issue/{key}` shows it, oldest first.
+    pub fn jira_issues(&self) -> Vec<serde_json::Value> {
+        self.state.with(atlassian::issues)
+    }
+
+    /// Every Account of the Salesforce org, with all its fields.
+    pub fn salesforce_accounts(&self) -> Vec<serde_json::Value> {
+        self.state.with(salesforce::accounts)
+    }
+
+    /// The Slack workspace's messages, oldest first; only `channel`'s (id or name) when given.
+    pub fn slack_messages(&self, channel: Option<&str>) -> Vec<slack::Message> {
+        self.state.with(|inner| slack::messages(inner, channel))
+    }
+
+    /// The next `times` Slack Web API calls answer 429 `ratelimited` with this `Retry-After`.
+    /// Returns how many are queued.
+    pub fn slack_rate_limit(&self, times: u32, retry_after_secs: u32) -> u32 {
+        self.state
+            .with(|inner| slack::rate_limit(inner, times, retry_after_secs))
     }
 
     /// The app requests received so far, oldest first.

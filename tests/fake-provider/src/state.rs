@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::atlassian::JiraData;
 use crate::github::GithubData;
 use crate::google::DriveData;
 use crate::linear::Accounts;
@@ -10,6 +11,8 @@ use crate::notion::Workspaces;
 use crate::oauth::OauthState;
 use crate::people::People;
 use crate::record::RecordedRequest;
+use crate::salesforce::SalesforceData;
+use crate::slack::SlackData;
 
 /// Shared, cheaply cloned handle on the fake's memory.
 #[derive(Clone, Default)]
@@ -26,6 +29,12 @@ pub struct Inner {
     pub github: GithubData,
     /// Google Drive files.
     pub google: DriveData,
+    /// The Jira site's issues.
+    pub jira: JiraData,
+    /// The Salesforce org's records.
+    pub salesforce: SalesforceData,
+    /// The Slack workspace's messages.
+    pub slack: SlackData,
     /// The OAuth authorization server of every app.
     pub oauth: OauthState,
     /// The people the apps know.

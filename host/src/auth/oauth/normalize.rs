@@ -137,7 +137,17 @@ pub fn normalize(
         };
     }
     let mut out = Map::new();
-    if let Some(access) = pointer(&json, &shape.access_token, "/access_token").and_then(as_text) {
+    let primary = pointer(&json, &shape.access_token, "/access_token").and_then(as_text);
+    // A grant of only secondary tokens (Slack with user scopes alone has no bot token): the
+    // first of them stands in as the main token. Tools needing the missing grant's scopes are
+    // refused by the scope check before any call, so it is never sent where it does not belong.
+    let primary = primary.or_else(|| {
+        shape
+            .extra_tokens
+            .iter()
+            .find_map(|(_, ptr)| json.pointer(ptr).and_then(as_text))
+    });
+    if let Some(access) = primary {
         out.insert("access_token".into(), Value::String(access));
     }
     out.insert("token_type".into(), Value::String("Bearer".into()));
@@ -267,6 +277,18 @@ mod tests {
             "xoxp"
         );
         assert_eq!(n.extra_scopes, vec!["user:search:read".to_string()]);
+    }
+
+    #[test]
+    fn a_grant_of_only_extra_tokens_still_has_a_main_token() {
+        let shape = TokenResponseShape {
+            extra_tokens: vec![("user".into(), "/authed_user/access_token".into())],
+            ..Default::default()
+        };
+        let body = br#"{"ok":true,"authed_user":{"access_token":"xoxp","scope":"search:read"}}"#;
+        let n = normalize(200, body, &shape, ",");
+        assert_eq!(parse(&n)["access_token"], "xoxp");
+        assert_eq!(n.extra_tokens.len(), 1);
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub struct Access {
     pub grant_id: u64,
     /// The grant's current scopes.
     pub scopes: Vec<String>,
+    /// A user token (Slack's `xoxp-`), not the grant's main access token.
+    pub user_token: bool,
 }
 
 /// Why a token is refused.
@@ -31,7 +33,7 @@ pub fn check(oauth: &OauthState, app: App, token: &str) -> Result<Access, Denied
     let (token, grant) = oauth
         .store
         .token(app, token)
-        .filter(|(t, _)| t.kind == TokenKind::Access)
+        .filter(|(t, _)| matches!(t.kind, TokenKind::Access | TokenKind::UserAccess))
         .ok_or(Denied::Unknown)?;
     if grant.revoked {
         return Err(Denied::Revoked);
@@ -44,14 +46,17 @@ pub fn check(oauth: &OauthState, app: App, token: &str) -> Result<Access, Denied
         client_id: grant.client_id.clone(),
         grant_id: grant.id,
         scopes: grant.scopes.clone(),
+        user_token: token.kind == TokenKind::UserAccess,
     })
 }
 
-/// The token of `Authorization: Bearer <t>` (or GitHub's `token <t>`).
+/// The token of `Authorization: Bearer <t>` (or GitHub's `token <t>`, Salesforce's `OAuth <t>`).
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    let ok = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token");
+    let ok = ["bearer", "token", "oauth"]
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s));
     let token = token.trim();
     (ok && !token.is_empty()).then_some(token)
 }

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::consent::Consent;
 
+/// The prefix under which scopes of a second token are granted and recorded (Slack's
+/// `user_scope` scopes: `user:search:read`), as Latchkey's `extra-scopes` name them.
+pub const USER_SCOPE_PREFIX: &str = "user:";
+
 /// An app with an OAuth server on the fake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -15,6 +19,9 @@ pub enum App {
     Notion,
     Github,
     Google,
+    Atlassian,
+    Salesforce,
+    Slack,
 }
 
 /// How an app shapes its token responses and errors.
@@ -27,6 +34,15 @@ pub enum Shape {
     Github,
     /// Notion: `token_type: "bearer"`, no `scope`, plus `bot_id`, `workspace_*` and `owner`.
     Notion,
+    /// Atlassian: RFC 6749 JSON, but a dead refresh token is a 403 `invalid_grant`.
+    Atlassian,
+    /// Salesforce: no `expires_in` (sessions still time out), plus `instance_url`, `id`,
+    /// `issued_at` and `signature`; `invalid_client_id` for an unknown client; errors with 400.
+    Salesforce,
+    /// Slack: `ok`, the bot token at `access_token` (`token_type: "bot"`), the user token in
+    /// `authed_user`, comma-separated scopes, and every error as HTTP 200
+    /// `{"ok": false, "error": …}` with Slack's own codes.
+    Slack,
 }
 
 /// What an app does differently, fixed per app.
@@ -55,8 +71,19 @@ pub struct Quirks {
     pub scope_required: bool,
     /// A refresh token is only issued with `access_type=offline` (Google).
     pub refresh_needs_offline: bool,
-    /// The authorize request must carry `owner=user` (Notion).
-    pub requires_owner_user: bool,
+    /// Parameters the authorize request must carry with exactly these values (Notion's
+    /// `owner=user`, Atlassian's `audience=api.atlassian.com`).
+    pub required_params: &'static [(&'static str, &'static str)],
+    /// Another authorize parameter with scopes of a second token, granted with a `user:` prefix
+    /// (Slack's `user_scope`, for the user token beside the bot token).
+    pub user_scope_param: Option<&'static str>,
+    /// Scopes granted when the authorize request names none (Salesforce: the connected app's).
+    pub default_scopes: &'static [&'static str],
+    /// A refresh token is only issued when one of these scopes is granted (Atlassian's
+    /// `offline_access`, Salesforce's `refresh_token`); empty: no such condition.
+    pub refresh_needs_scope: &'static [&'static str],
+    /// Token responses never carry `expires_in`, though access tokens do expire (Salesforce).
+    pub omit_expires_in: bool,
     /// The authorization response also carries `scope` (Google).
     pub redirect_carries_scope: bool,
     /// Revocation needs client authentication (Notion).
@@ -67,18 +94,30 @@ pub struct Quirks {
     pub access_prefix: &'static str,
     /// A refresh token starts with this.
     pub refresh_prefix: &'static str,
+    /// A second ("user") access token starts with this (Slack's `xoxp-`).
+    pub user_access_prefix: &'static str,
 }
 
 impl App {
     /// Every app.
-    pub const ALL: [App; 3] = [App::Notion, App::Github, App::Google];
+    pub const ALL: [App; 6] = [
+        App::Notion,
+        App::Github,
+        App::Google,
+        App::Atlassian,
+        App::Salesforce,
+        App::Slack,
+    ];
 
-    /// `notion`, `github`, `google`.
+    /// `notion`, `github`, `google`, `atlassian`, `salesforce`, `slack`.
     pub fn id(self) -> &'static str {
         match self {
             App::Notion => "notion",
             App::Github => "github",
             App::Google => "google",
+            App::Atlassian => "atlassian",
+            App::Salesforce => "salesforce",
+            App::Slack => "slack",
         }
     }
 
@@ -88,6 +127,9 @@ impl App {
             App::Notion => NOTION,
             App::Github => GITHUB,
             App::Google => GOOGLE,
+            App::Atlassian => ATLASSIAN,
+            App::Salesforce => SALESFORCE,
+            App::Slack => SLACK,
         }
     }
 
@@ -100,6 +142,20 @@ impl App {
             App::Github => (None, false, true, "https://github.com/login/oauth", false),
             // Google: one-hour tokens, long-lived refresh tokens that are not rotated, RFC 9207.
             App::Google => (Some(3599), true, false, "https://accounts.google.com", true),
+            // Atlassian: one-hour tokens, rotating refresh tokens (with `offline_access`).
+            App::Atlassian => (Some(3600), true, true, "https://auth.atlassian.com", false),
+            // Salesforce: sessions time out (2 h by default) though no `expires_in` says so;
+            // refresh tokens (with the `refresh_token` scope) are not rotated.
+            App::Salesforce => (
+                Some(7200),
+                true,
+                false,
+                "https://login.salesforce.com",
+                false,
+            ),
+            // Slack: tokens that never expire unless the app opts into token rotation (then
+            // 12-hour tokens and rotated refresh tokens: turn `refresh_tokens` on and set a TTL).
+            App::Slack => (None, false, true, "https://slack.com", false),
         };
         Settings {
             access_ttl_secs,
@@ -121,7 +177,7 @@ impl fmt::Display for App {
 
 /// An app name that is not one of ours.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown app `{0}`: expected notion, github or google")]
+#[error("unknown app `{0}`: expected notion, github, google, atlassian, salesforce or slack")]
 pub struct UnknownApp(pub String);
 
 impl FromStr for App {
@@ -167,12 +223,17 @@ const NOTION: Quirks = Quirks {
     scopeless: true,
     scope_required: false,
     refresh_needs_offline: false,
-    requires_owner_user: true,
+    required_params: &[("owner", "user")],
+    user_scope_param: None,
+    default_scopes: &[],
+    refresh_needs_scope: &[],
+    omit_expires_in: false,
     redirect_carries_scope: false,
     revoke_needs_client: true,
     revoke_unknown_is_error: false,
     access_prefix: "ntn_",
     refresh_prefix: "nrt_",
+    user_access_prefix: "",
 };
 
 const GITHUB: Quirks = Quirks {
@@ -188,12 +249,17 @@ const GITHUB: Quirks = Quirks {
     scopeless: false,
     scope_required: false,
     refresh_needs_offline: false,
-    requires_owner_user: false,
+    required_params: &[],
+    user_scope_param: None,
+    default_scopes: &[],
+    refresh_needs_scope: &[],
+    omit_expires_in: false,
     redirect_carries_scope: false,
     revoke_needs_client: true,
     revoke_unknown_is_error: false,
     access_prefix: "gho_",
     refresh_prefix: "ghr_",
+    user_access_prefix: "",
 };
 
 const GOOGLE: Quirks = Quirks {
@@ -209,12 +275,95 @@ const GOOGLE: Quirks = Quirks {
     scopeless: false,
     scope_required: true,
     refresh_needs_offline: true,
-    requires_owner_user: false,
+    required_params: &[],
+    user_scope_param: None,
+    default_scopes: &[],
+    refresh_needs_scope: &[],
+    omit_expires_in: false,
     redirect_carries_scope: true,
     revoke_needs_client: false,
     revoke_unknown_is_error: true,
     access_prefix: "ya29.",
     refresh_prefix: "1//",
+    user_access_prefix: "",
+};
+
+const ATLASSIAN: Quirks = Quirks {
+    name: "Atlassian",
+    authorize_prefix: "/atlassian-auth",
+    authorize_path: "/authorize",
+    token_prefix: "/atlassian-auth",
+    token_path: "/oauth/token",
+    revoke_path: None,
+    token_url: "https://auth.atlassian.com/oauth/token",
+    shape: Shape::Atlassian,
+    scope_separator: " ",
+    scopeless: false,
+    scope_required: true,
+    refresh_needs_offline: false,
+    required_params: &[("audience", "api.atlassian.com")],
+    user_scope_param: None,
+    default_scopes: &[],
+    refresh_needs_scope: &["offline_access"],
+    omit_expires_in: false,
+    redirect_carries_scope: false,
+    revoke_needs_client: true,
+    revoke_unknown_is_error: false,
+    access_prefix: "eyJraWQiOiJmYWtlLWF0bGFzc2lhbiJ9.",
+    refresh_prefix: "eyJyZnQiOiJmYWtlLWF0bGFzc2lhbiJ9.",
+    user_access_prefix: "",
+};
+
+const SALESFORCE: Quirks = Quirks {
+    name: "Salesforce",
+    authorize_prefix: "/salesforce-login",
+    authorize_path: "/services/oauth2/authorize",
+    token_prefix: "/salesforce-login",
+    token_path: "/services/oauth2/token",
+    revoke_path: Some("/services/oauth2/revoke"),
+    token_url: "https://login.salesforce.com/services/oauth2/token",
+    shape: Shape::Salesforce,
+    scope_separator: " ",
+    scopeless: false,
+    scope_required: false,
+    refresh_needs_offline: false,
+    required_params: &[],
+    user_scope_param: None,
+    default_scopes: &["api", "refresh_token"],
+    refresh_needs_scope: &["refresh_token", "offline_access"],
+    omit_expires_in: true,
+    redirect_carries_scope: false,
+    revoke_needs_client: false,
+    revoke_unknown_is_error: true,
+    access_prefix: "00D5e0000000FAKEAA!AR",
+    refresh_prefix: "5Aep861",
+    user_access_prefix: "",
+};
+
+const SLACK: Quirks = Quirks {
+    name: "Slack",
+    authorize_prefix: "/slack",
+    authorize_path: "/oauth/v2/authorize",
+    token_prefix: "/slack",
+    token_path: "/api/oauth.v2.access",
+    revoke_path: None,
+    token_url: "https://slack.com/api/oauth.v2.access",
+    shape: Shape::Slack,
+    scope_separator: ",",
+    scopeless: false,
+    scope_required: true,
+    refresh_needs_offline: false,
+    required_params: &[],
+    user_scope_param: Some("user_scope"),
+    default_scopes: &[],
+    refresh_needs_scope: &[],
+    omit_expires_in: false,
+    redirect_carries_scope: false,
+    revoke_needs_client: true,
+    revoke_unknown_is_error: false,
+    access_prefix: "xoxb-",
+    refresh_prefix: "xoxe-1-",
+    user_access_prefix: "xoxp-",
 };
 
 #[cfg(test)]

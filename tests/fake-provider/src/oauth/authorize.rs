@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use super::app::App;
+use super::app::{App, USER_SCOPE_PREFIX};
 use super::consent_page;
 use super::params::Params;
 use super::pkce;
@@ -189,16 +189,44 @@ fn start(inner: &mut Inner, app: App, params: &Params) -> Outcome {
             );
         }
     };
-    if quirks.requires_owner_user && params.get("owner") != Some("user") {
-        return fail("invalid_request", "owner must be `user`.");
+    for (name, value) in quirks.required_params {
+        if params.get(name) != Some(*value) {
+            return fail("invalid_request", &format!("{name} must be `{value}`."));
+        }
     }
-    let requested = if quirks.scopeless {
+    let mut requested = if quirks.scopeless {
         Vec::new()
     } else {
         scopes::parse(app, params.get("scope"))
     };
+    if let Some(param) = quirks.user_scope_param {
+        let user_scopes = scopes::parse(app, params.get(param));
+        let prefixed: Vec<String> = user_scopes
+            .iter()
+            .map(|s| format!("{USER_SCOPE_PREFIX}{s}"))
+            .collect();
+        requested = scopes::union(&requested, &prefixed);
+    }
+    if requested.is_empty() && !quirks.default_scopes.is_empty() {
+        // The client's configured scopes, as Salesforce grants a connected app's.
+        requested = match &client.allowed_scopes {
+            Some(allowed) => allowed.clone(),
+            None => quirks
+                .default_scopes
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        };
+    }
     if quirks.scope_required && requested.is_empty() {
-        return fail("invalid_request", "Missing required parameter: scope");
+        let which = match quirks.user_scope_param {
+            Some(param) => format!("scope or {param}"),
+            None => "scope".to_owned(),
+        };
+        return fail(
+            "invalid_request",
+            &format!("Missing required parameter: {which}"),
+        );
     }
     if let Some(bad) = requested.iter().find(|s| !client.allows(s)) {
         return fail(

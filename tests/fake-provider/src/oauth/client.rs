@@ -23,8 +23,9 @@ pub enum ClientAuth {
 ///
 /// JSON (`POST /_fake/oauth/clients`): `{"app": "github", "client_id", "client_secret",
 /// "redirect_uris": [...], "auth_method": "basic" | "post" | "none", "allowed_scopes": [...]
-/// | null, "require_pkce": true}`; `auth_method` defaults to the app's usual one (Notion:
-/// basic, GitHub and Google: post), `allowed_scopes` to any, `require_pkce` to true.
+/// | null, "require_pkce": true}`; `auth_method` defaults to the app's usual one (Notion and
+/// Slack: basic; GitHub, Google, Atlassian and Salesforce: post), `allowed_scopes` to any
+/// (Slack's user scopes with their `user:` prefix), `require_pkce` to true.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OauthClient {
     pub app: App,
@@ -131,8 +132,9 @@ impl OauthClient {
     /// The method in force: the registered one, else the app's usual one.
     pub fn method(&self) -> ClientAuth {
         self.auth_method.unwrap_or(match self.app {
-            App::Notion => ClientAuth::Basic,
-            App::Github | App::Google => ClientAuth::Post,
+            // Slack takes both, and recommends Basic.
+            App::Notion | App::Slack => ClientAuth::Basic,
+            App::Github | App::Google | App::Atlassian | App::Salesforce => ClientAuth::Post,
         })
     }
 

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::app::App;
 use super::client::{ClientAuth, OauthClient};
-use super::error::OauthError;
+use super::error::{Case, OauthError};
 use super::params::Params;
 use super::state::OauthState;
 
@@ -48,10 +48,9 @@ pub fn authenticate(
         (None, Some(body)) => body,
         (None, None) => return Err(OauthError::invalid_client("Missing client_id.")),
     };
-    let client = oauth
-        .client(app, client_id)
-        .cloned()
-        .ok_or_else(|| OauthError::invalid_client("The OAuth client was not found."))?;
+    let client = oauth.client(app, client_id).cloned().ok_or_else(|| {
+        OauthError::invalid_client("The OAuth client was not found.").case(Case::UnknownClient)
+    })?;
     let secret = client.client_secret.as_deref().unwrap_or_default();
     let ok = match client.method() {
         ClientAuth::Basic => basic.as_ref().is_some_and(|(_, s)| s == secret),
@@ -68,7 +67,8 @@ pub fn authenticate(
                 ClientAuth::Post => "post",
                 ClientAuth::None => "none: a public client",
             }
-        )))
+        ))
+        .case(Case::BadSecret))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `/_fake/oauth/...`: the authorization server's test controls over HTTP, the same
-//! operations as [`super::OauthControl`]. `{app}` is `notion`, `github` or `google`; user
-//! names are percent-encoded path segments.
+//! operations as [`super::OauthControl`]. `{app}` is `notion`, `github`, `google`,
+//! `atlassian`, `salesforce` or `slack`; user names are percent-encoded path segments.
 //!
 //! | method | path | body | answer |
 //! | --- | --- | --- | --- |

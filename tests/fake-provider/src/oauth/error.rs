@@ -9,8 +9,25 @@ pub struct OauthError {
     pub code: &'static str,
     pub description: String,
     pub status: StatusCode,
-    /// The code GitHub uses instead, when it has its own for this case.
-    pub github_code: Option<&'static str>,
+    /// Which case of the code this is, for apps that name the cases apart (GitHub, Slack,
+    /// Salesforce).
+    pub case: Case,
+}
+
+/// The finer case of an error, for apps with their own codes: GitHub's
+/// `redirect_uri_mismatch`, Slack's `invalid_client_id` / `bad_client_secret`, Salesforce's
+/// `invalid_client_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Case {
+    /// Nothing finer than the RFC 6749 code.
+    #[default]
+    General,
+    /// `invalid_client`: no client has this id.
+    UnknownClient,
+    /// `invalid_client`: the client exists, its secret (or method) is wrong.
+    BadSecret,
+    /// `invalid_grant`: the `redirect_uri` differs from the authorization request's.
+    RedirectMismatch,
 }
 
 impl OauthError {
@@ -19,7 +36,7 @@ impl OauthError {
             code,
             description: description.into(),
             status,
-            github_code: None,
+            case: Case::General,
         }
     }
 
@@ -57,9 +74,9 @@ impl OauthError {
         Self::new("invalid_scope", StatusCode::BAD_REQUEST, description)
     }
 
-    /// Uses GitHub's own code for this case.
-    pub fn github(mut self, code: &'static str) -> Self {
-        self.github_code = Some(code);
+    /// Names the finer case (see [`Case`]).
+    pub fn case(mut self, case: Case) -> Self {
+        self.case = case;
         self
     }
 }

@@ -8,10 +8,16 @@
 //! | notion | `/notion/v1/oauth/authorize` | `/notion/v1/oauth/token` | `/notion/v1/oauth/revoke` |
 //! | github | `/github-web/login/oauth/authorize` | `/github-web/login/oauth/access_token` | — |
 //! | google | `/google-accounts/o/oauth2/v2/auth` | `/google-oauth/token` | `/google-oauth/revoke` |
+//! | atlassian | `/atlassian-auth/authorize` | `/atlassian-auth/oauth/token` | — |
+//! | salesforce | `/salesforce-login/services/oauth2/authorize` | `/salesforce-login/services/oauth2/token` | `/salesforce-login/services/oauth2/revoke` |
+//! | slack | `/slack/oauth/v2/authorize` | `/slack/api/oauth.v2.access` | — |
 //!
 //! Grants: `authorization_code` (PKCE S256 required unless the client opts out; `plain`
 //! refused), `refresh_token` (rotation per app, reuse detection revokes the grant),
-//! `client_credentials`, and RFC 7523 `jwt-bearer` (RS256). Tests drive it with
+//! `client_credentials`, and RFC 7523 `jwt-bearer` (RS256). Slack grants carry two token
+//! kinds: the bot token for the plain scopes (`scope`) and a user token
+//! ([`TokenKind::UserAccess`]) for the `user_scope` ones, recorded with a `user:` prefix
+//! ([`USER_SCOPE_PREFIX`]). Tests drive it with
 //! [`OauthControl`] or the HTTP controls of [`control`]; app APIs check tokens with
 //! [`access::check`].
 
@@ -31,7 +37,7 @@ pub mod jwt;
 pub mod keys;
 mod params;
 mod pkce;
-mod reply;
+pub(crate) mod reply;
 mod revoke;
 mod scopes;
 pub mod state;
@@ -40,7 +46,7 @@ mod token;
 
 use axum::Router;
 
-pub use app::{App, Quirks, Settings, Shape};
+pub use app::{App, Quirks, Settings, Shape, USER_SCOPE_PREFIX};
 pub use client::{ClientAuth, OauthClient, RegistrationError, ServiceAccount};
 pub use consent::{Consent, ConsentGrant};
 pub use faults::Fault;
@@ -49,6 +55,7 @@ pub use journal::{AssertionRecord, Revocation, TokenCall, TokenCounts};
 pub use pkce::s256 as pkce_challenge;
 pub use state::OauthState;
 pub use store::{GrantKind, IssuedToken, TokenKind};
+pub(crate) use token::access_expiry;
 pub use token::{JWT_BEARER, MintedTokens};
 
 use crate::state::State;

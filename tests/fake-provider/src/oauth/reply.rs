@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::app::{App, Shape};
-use super::error::OauthError;
+use super::error::{Case, OauthError};
 use super::faults::Fault;
 use super::scopes;
 
@@ -38,12 +38,21 @@ pub fn wants_json(accept: Option<&str>) -> bool {
 pub fn success(app: App, issued: Issued, accept_json: bool) -> Reply {
     let shape = app.quirks().shape;
     let mut body = Map::new();
-    body.insert("access_token".into(), issued.access_token.into());
-    let token_type = match shape {
-        Shape::Standard => "Bearer",
-        Shape::Github | Shape::Notion => "bearer",
-    };
-    body.insert("token_type".into(), token_type.into());
+    if shape == Shape::Slack {
+        body.insert("ok".into(), true.into());
+    }
+    // Slack leaves the bot token (and its type and scopes) out when only user scopes were
+    // granted: an empty access token stands for that.
+    let main_token = !issued.access_token.is_empty();
+    if main_token {
+        body.insert("access_token".into(), issued.access_token.into());
+        let token_type = match shape {
+            Shape::Standard | Shape::Atlassian | Shape::Salesforce => "Bearer",
+            Shape::Github | Shape::Notion => "bearer",
+            Shape::Slack => "bot",
+        };
+        body.insert("token_type".into(), token_type.into());
+    }
     if let Some(expires_in) = issued.expires_in {
         body.insert("expires_in".into(), expires_in.into());
     }
@@ -54,7 +63,10 @@ pub fn success(app: App, issued: Issued, accept_json: bool) -> Reply {
             body.insert("refresh_token_expires_in".into(), 15_897_600.into());
         }
     }
-    if let Some(scopes) = issued.scopes.filter(|_| shape != Shape::Notion) {
+    if let Some(scopes) = issued
+        .scopes
+        .filter(|_| shape != Shape::Notion && (main_token || shape != Shape::Slack))
+    {
         body.insert("scope".into(), scopes::join(app, &scopes).into());
     }
     body.extend(issued.extra);
@@ -66,16 +78,27 @@ pub fn success(app: App, issued: Issued, accept_json: bool) -> Reply {
     }
 }
 
-/// An error in the app's shape (GitHub: HTTP 200 and its own codes).
+/// An error in the app's shape (GitHub and Slack: HTTP 200 and their own codes; Atlassian: a
+/// dead refresh token is a 403; Salesforce: always 400).
 pub fn error(app: App, grant_type: &str, error: OauthError, accept_json: bool) -> Reply {
     let shape = app.quirks().shape;
     let (status, code) = match shape {
         Shape::Github => (StatusCode::OK, github_code(&error, grant_type)),
-        Shape::Standard | Shape::Notion => (error.status, error.code),
+        Shape::Slack => (StatusCode::OK, slack_code(&error, grant_type)),
+        Shape::Salesforce => (StatusCode::BAD_REQUEST, salesforce_code(&error)),
+        Shape::Atlassian if error.code == "invalid_grant" && grant_type == "refresh_token" => {
+            (StatusCode::FORBIDDEN, error.code)
+        }
+        Shape::Standard | Shape::Notion | Shape::Atlassian => (error.status, error.code),
     };
     let mut body = Map::new();
-    body.insert("error".into(), code.into());
-    body.insert("error_description".into(), error.description.clone().into());
+    if shape == Shape::Slack {
+        body.insert("ok".into(), false.into());
+        body.insert("error".into(), code.into());
+    } else {
+        body.insert("error".into(), code.into());
+        body.insert("error_description".into(), error.description.clone().into());
+    }
     if shape == Shape::Github {
         body.insert(
             "error_uri".into(),
@@ -118,7 +141,11 @@ pub fn fault(app: App, grant_type: &str, fault: &Fault, accept_json: bool) -> Op
             accept_json,
         ),
         Fault::RateLimited { retry_after_secs } => {
-            let body = json!({ "error": "rate_limit_exceeded", "error_description": "Too many requests." });
+            let body = if app.quirks().shape == Shape::Slack {
+                json!({ "ok": false, "error": "ratelimited" })
+            } else {
+                json!({ "error": "rate_limit_exceeded", "error_description": "Too many requests." })
+            };
             let response = (
                 StatusCode::TOO_MANY_REQUESTS,
                 [(header::RETRY_AFTER, retry_after_secs.to_string())],
@@ -162,13 +189,36 @@ pub fn fault(app: App, grant_type: &str, fault: &Fault, accept_json: bool) -> Op
 
 /// GitHub's name for an error.
 fn github_code(error: &OauthError, grant_type: &str) -> &'static str {
-    if let Some(code) = error.github_code {
-        return code;
+    if error.case == Case::RedirectMismatch {
+        return "redirect_uri_mismatch";
     }
     match (error.code, grant_type) {
         ("invalid_grant", "refresh_token") => "bad_refresh_token",
         ("invalid_grant", _) => "bad_verification_code",
         ("invalid_client", _) => "incorrect_client_credentials",
+        (code, _) => code,
+    }
+}
+
+/// Slack's name for an error (`oauth.v2.access`'s documented codes).
+fn slack_code(error: &OauthError, grant_type: &str) -> &'static str {
+    match (error.code, error.case, grant_type) {
+        (_, Case::RedirectMismatch, _) => "bad_redirect_uri",
+        ("invalid_client", Case::UnknownClient, _) => "invalid_client_id",
+        ("invalid_client", _, _) => "bad_client_secret",
+        ("invalid_grant", _, "refresh_token") => "invalid_refresh_token",
+        ("invalid_grant", _, _) => "invalid_code",
+        ("unsupported_grant_type", _, _) => "invalid_grant_type",
+        ("invalid_request", _, _) => "invalid_arguments",
+        (code, _, _) => code,
+    }
+}
+
+/// Salesforce's name for an error.
+fn salesforce_code(error: &OauthError) -> &'static str {
+    match (error.code, error.case) {
+        ("invalid_client", Case::UnknownClient) => "invalid_client_id",
+        (_, Case::RedirectMismatch) => "redirect_uri_mismatch",
         (code, _) => code,
     }
 }
@@ -219,9 +269,39 @@ mod tests {
             "incorrect_client_credentials"
         );
         assert_eq!(
-            github_code(&grant.github("redirect_uri_mismatch"), "authorization_code"),
+            github_code(&grant.case(Case::RedirectMismatch), "authorization_code"),
             "redirect_uri_mismatch"
         );
+    }
+
+    #[test]
+    fn slack_and_salesforce_codes() {
+        let grant = OauthError::invalid_grant("x");
+        assert_eq!(slack_code(&grant, "refresh_token"), "invalid_refresh_token");
+        assert_eq!(slack_code(&grant, "authorization_code"), "invalid_code");
+        let unknown = OauthError::invalid_client("x").case(Case::UnknownClient);
+        let wrong = OauthError::invalid_client("x").case(Case::BadSecret);
+        assert_eq!(
+            slack_code(&unknown, "authorization_code"),
+            "invalid_client_id"
+        );
+        assert_eq!(
+            slack_code(&wrong, "authorization_code"),
+            "bad_client_secret"
+        );
+        assert_eq!(salesforce_code(&unknown), "invalid_client_id");
+        assert_eq!(salesforce_code(&wrong), "invalid_client");
+        let slack = error(App::Slack, "authorization_code", grant.clone(), true);
+        assert_eq!(
+            (slack.status, slack.outcome.as_str()),
+            (200, "invalid_grant")
+        );
+        let atlassian = error(App::Atlassian, "refresh_token", grant.clone(), true);
+        assert_eq!(atlassian.status, 403);
+        let atlassian_code = error(App::Atlassian, "authorization_code", grant, true);
+        assert_eq!(atlassian_code.status, 400);
+        let salesforce = error(App::Salesforce, "refresh_token", wrong, true);
+        assert_eq!(salesforce.status, 400);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The revocation endpoint (RFC 7009): revoking any token of a grant revokes the grant.
-//! Notion wants client authentication; Google takes the token from the body or the query
-//! and answers 400 `invalid_token` for a token it does not know.
+//! Notion wants client authentication; Google and Salesforce take the token from the body or
+//! the query and answer 400 `invalid_token` for a token they do not know.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -97,7 +97,9 @@ fn revoke(
     }
     let body = match quirks.shape {
         Shape::Notion => json!({ "request_id": "00000000-0000-4000-8000-fakefakefake" }),
-        Shape::Standard | Shape::Github => json!({}),
+        // Salesforce answers a revocation with an empty 200.
+        Shape::Salesforce => return status.into_response(),
+        Shape::Standard | Shape::Github | Shape::Atlassian | Shape::Slack => json!({}),
     };
     (status, Json(body)).into_response()
 }

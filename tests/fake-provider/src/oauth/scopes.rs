@@ -1,12 +1,13 @@
-//! Scope lists as each app writes them: space-separated (RFC 6749), or GitHub's commas.
+//! Scope lists as each app writes them: space-separated (RFC 6749), or GitHub's and Slack's
+//! commas.
 
 use super::app::App;
 
-/// The scopes in `text`, in order, without repeats. GitHub accepts commas and spaces.
+/// The scopes in `text`, in order, without repeats. GitHub and Slack accept commas and spaces.
 pub fn parse(app: App, text: Option<&str>) -> Vec<String> {
     let separators: &[char] = match app {
-        App::Github => &[',', ' '],
-        App::Notion | App::Google => &[' '],
+        App::Github | App::Slack => &[',', ' '],
+        App::Notion | App::Google | App::Atlassian | App::Salesforce => &[' '],
     };
     let mut scopes: Vec<String> = Vec::new();
     for scope in text.unwrap_or("").split(separators) {

@@ -42,6 +42,9 @@ pub struct Grant {
 pub enum TokenKind {
     Access,
     Refresh,
+    /// A second access token of the same grant, acting as the user rather than the app (Slack's
+    /// `xoxp-` user token beside the `xoxb-` bot token); it carries the grant's `user:` scopes.
+    UserAccess,
 }
 
 /// One issued token.
@@ -171,6 +174,7 @@ impl Store {
         let prefix = match kind {
             TokenKind::Access => quirks.access_prefix,
             TokenKind::Refresh => quirks.refresh_prefix,
+            TokenKind::UserAccess => quirks.user_access_prefix,
         };
         let value = random_token(prefix, 36);
         self.tokens.insert(
@@ -191,6 +195,14 @@ impl Store {
         let token = self.tokens.get(value)?;
         let grant = self.grants.get(&token.grant).filter(|g| g.app == app)?;
         Some((token, grant))
+    }
+
+    /// Drops an issued token as if it had never been issued (Slack issues no bot token when
+    /// only user scopes were granted).
+    pub fn forget(&mut self, value: &str) {
+        if self.tokens.remove(value).is_some() {
+            self.order.retain(|v| v != value);
+        }
     }
 
     /// Marks a refresh token as traded in.

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use super::issue;
 use crate::oauth::app::App;
 use crate::oauth::client_auth;
-use crate::oauth::error::OauthError;
+use crate::oauth::error::{Case, OauthError};
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::oauth::reply::Issued;
@@ -58,7 +58,7 @@ pub fn exchange(
         return Err(OauthError::invalid_grant(
             "redirect_uri does not match the one of the authorization request.",
         )
-        .github("redirect_uri_mismatch"));
+        .case(Case::RedirectMismatch));
     }
     match (&code.challenge, params.get("code_verifier")) {
         (Some(challenge), Some(verifier)) if pkce::verifies(verifier, challenge) => {}
@@ -86,11 +86,10 @@ pub fn exchange(
         stored.grant = Some(grant);
     }
     let settings = inner.oauth.settings(app).clone();
-    let with_refresh =
-        settings.refresh_tokens && (code.offline || !app.quirks().refresh_needs_offline);
+    let with_refresh = settings.refresh_tokens
+        && (code.offline || !app.quirks().refresh_needs_offline)
+        && issue::refresh_allowed(app, &code.scopes);
     let mut issued = issue::tokens(&mut inner.oauth, app, grant, with_refresh);
-    if app == App::Notion {
-        issued.extra = crate::notion::oauth_token_fields(inner, &code.user);
-    }
+    issue::app_fields(inner, app, grant, &client, &mut issued);
     Ok(issued)
 }

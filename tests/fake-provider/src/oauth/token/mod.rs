@@ -16,7 +16,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 
-pub use issue::{MintedTokens, mint};
+pub use issue::{MintedTokens, access_expiry, mint};
 pub use jwt_bearer::GRANT_TYPE as JWT_BEARER;
 
 use super::app::App;

@@ -56,13 +56,10 @@ pub fn exchange(
         }
     }
     let rotate = oauth.settings(app).rotation;
-    let issued = issue::tokens(oauth, app, grant.id, rotate);
+    let mut issued = issue::tokens(oauth, app, grant.id, rotate);
     if rotate {
         oauth.store.mark_rotated(value);
     }
-    let mut issued = issued;
-    if app == App::Notion {
-        issued.extra = crate::notion::oauth_token_fields(inner, &grant.user);
-    }
+    issue::app_fields(inner, app, grant.id, &client, &mut issued);
     Ok(issued)
 }
