@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod audit;
+pub mod authorizations;
 pub mod body;
 pub mod call_problem;
 pub mod caller;
@@ -42,7 +43,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/tools", get(tools::list))
         .route("/v1/tools/{tool}/call", post(tools::call))
         .route("/v1/connectors", get(connectors))
-        .route("/v1/connect-sessions", post(connect::create_for_agent))
+        .route(
+            "/v1/connect-sessions",
+            post(authorizations::create_for_agent),
+        )
         .route("/v1/sessions", post(sessions::mint))
         .route("/v1/jobs", post(jobs::submit))
         .route("/v1/jobs/{id}", get(jobs::get))
@@ -60,7 +64,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/v1/authorizations/{id}",
-            get(connect::authorization_status),
+            get(authorizations::authorization_status),
         )
         .route(
             "/v1/oauth/callback/{connector}",
@@ -74,7 +78,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/v1/admin/connect-sessions",
-            post(connect::create_for_admin),
+            post(authorizations::create_for_admin),
         )
         .route(
             "/v1/admin/connections",
