@@ -47,6 +47,8 @@ pub struct App {
     /// Wakes job workers (new or resumed jobs) and agents waiting on a job.
     pub jobs_wake: tokio::sync::Notify,
     pub jobs_changed: tokio::sync::Notify,
+    /// Observer of plugins' outgoing requests, if one is installed (the auth test kit's).
+    pub outbound_tap: std::sync::OnceLock<Arc<dyn crate::toolcall::tap::OutboundTap>>,
     public_base: String,
 }
 
@@ -206,6 +208,7 @@ impl App {
             alerts,
             jobs_wake: tokio::sync::Notify::new(),
             jobs_changed: tokio::sync::Notify::new(),
+            outbound_tap: std::sync::OnceLock::new(),
             public_base,
         });
         let replayed = crate::auth::oauth::refresh::replay_journal(&app).await?;

@@ -17,22 +17,7 @@ use super::tools::valid_principal_id;
 use crate::app::App;
 use crate::auth::api_keys;
 use crate::plugin::{AuthScheme, LoadedPlugin, ServiceAccountKind};
-use crate::vault::{
-    ConnectionRecord, KeyKind, NewConnection, Owner, SchemeKind, SecretField, VaultError,
-};
-
-fn storage(e: VaultError) -> Problem {
-    tracing::error!(error = %e, "storage failure in an admin request");
-    match e {
-        VaultError::DiskFull(_) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
-            "The gateway's storage is full",
-            "nothing was stored; free disk space and retry",
-        ),
-        _ => Problem::internal(),
-    }
-}
+use crate::vault::{ConnectionRecord, KeyKind, NewConnection, Owner, SchemeKind, SecretField};
 
 /// A credential an operator stores directly: an API key (or personal token), username and
 /// password, or a service account (RFC 7523 key, or client credentials).
@@ -243,7 +228,7 @@ pub async fn put_connection(
         .vault
         .put_connection(new, secrets)
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     if let Err(e) = crate::health::connected(&app, &record).await {
         tracing::error!(connection = %record.id, error = %e, "cannot resolve alerts or resume jobs");
     }
@@ -276,8 +261,23 @@ pub async fn list_connections(
             ));
         }
     };
-    let list = app.vault.list_connections(owner).await.map_err(storage)?;
+    let list = app
+        .vault
+        .list_connections(owner)
+        .await
+        .map_err(Problem::from)?;
     Ok(Json(json!({ "connections": list })))
+}
+
+/// A connection by id, or the problem that says there is none.
+pub async fn connection_or_404(app: &App, id: &str) -> Result<ConnectionRecord, Problem> {
+    app.vault.get_connection(id).await?.ok_or_else(|| {
+        Problem::not_found(
+            "connection_not_found",
+            "No such connection",
+            format!("no connection {id:?}"),
+        )
+    })
 }
 
 /// `DELETE /v1/admin/connections/{id}`: revoke upstream when the connector says how, then
@@ -287,22 +287,10 @@ pub async fn delete_connection(
     AdminCaller(admin): AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let connection = app
-        .vault
-        .get_connection(&id)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "connection_not_found",
-                "No such connection",
-                format!("no connection {id:?}"),
-            )
-        })?;
+    let connection = connection_or_404(&app, &id).await?;
     let upstream = crate::auth::oauth::revoke::disconnect(&app, &connection)
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, connection = %id, upstream = ?upstream, "connection deleted");
     Ok(Json(
         json!({ "deleted": id, "upstream_revocation": upstream }),
@@ -341,7 +329,7 @@ pub async fn create_agent_key(
     if let Some(names) = &packs {
         let known = crate::policy::load_packs(&app, names)
             .await
-            .map_err(storage)?;
+            .map_err(Problem::from)?;
         if let Some(missing) = names.iter().find(|n| !known.iter().any(|p| &p.name == *n)) {
             return Err(Problem::invalid_request(format!(
                 "no pack named {missing:?}"
@@ -355,7 +343,7 @@ pub async fn create_agent_key(
     let (record, key) = api_keys::create(&app.vault, KeyKind::Agent, &body.name, grant)
         .await
         .map_err(|e| match e {
-            api_keys::KeyError::Vault(v) => storage(v),
+            api_keys::KeyError::Vault(v) => Problem::from(v),
             _ => Problem::internal(),
         })?;
     tracing::info!(admin = %admin.id, agent_key = %record.id, packs = ?record.packs, "agent key created");
@@ -376,7 +364,7 @@ pub async fn list_agent_keys(
         .vault
         .list_api_keys(KeyKind::Agent)
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     Ok(Json(json!({ "agent_keys": keys })))
 }
 
@@ -386,10 +374,10 @@ pub async fn revoke_agent_key(
     AdminCaller(admin): AdminCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    match app.vault.get_api_key(&id).await.map_err(storage)? {
+    match app.vault.get_api_key(&id).await.map_err(Problem::from)? {
         Some(k)
             if k.kind == KeyKind::Agent
-                && app.vault.revoke_api_key(&id).await.map_err(storage)? =>
+                && app.vault.revoke_api_key(&id).await.map_err(Problem::from)? =>
         {
             tracing::info!(admin = %admin.id, agent_key = %id, "agent key revoked");
             Ok(StatusCode::NO_CONTENT)

@@ -16,11 +16,6 @@ use crate::app::App;
 use crate::auth::connect;
 use crate::vault::alerts;
 
-fn storage(e: crate::vault::VaultError) -> Problem {
-    tracing::error!(error = %e, "storage failure in an alerts request");
-    Problem::internal()
-}
-
 /// Query of `GET /v1/alerts`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +43,7 @@ pub async fn list(
             Ok(out)
         })
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     let shown: Vec<Value> = found
         .into_iter()
         .map(|(a, deliveries)| {
@@ -69,22 +64,10 @@ pub async fn probe(
     _admin: AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let connection = app
-        .vault
-        .get_connection(&id)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "connection_not_found",
-                "No such connection",
-                format!("no connection {id:?}"),
-            )
-        })?;
+    let connection = super::admin::connection_or_404(&app, &id).await?;
     let outcome = crate::health::probe::probe(&app, &connection)
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     Ok(Json(json!(outcome)))
 }
 

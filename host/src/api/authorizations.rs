@@ -15,7 +15,7 @@ use super::caller::{AdminCaller, AgentCaller};
 use super::problem::Problem;
 use super::tools::valid_principal_id;
 use crate::app::App;
-use crate::auth::connect::{self, LinkError};
+use crate::auth::connect;
 use crate::clock::now_ms;
 use crate::vault::Owner;
 
@@ -65,15 +65,7 @@ async fn create_session(
             "scopes must be non-empty strings without spaces",
         ));
     }
-    let link = connect::create(app, &body.connector, owner, body.scopes, body.return_to)
-        .await
-        .map_err(|e| match e {
-            LinkError::Refused(m) => Problem::invalid_request(m),
-            other => {
-                tracing::error!(error = %other, "cannot create a connect session");
-                Problem::internal()
-            }
-        })?;
+    let link = connect::create(app, &body.connector, owner, body.scopes, body.return_to).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

@@ -57,6 +57,27 @@ fn browser_nonce(headers: &HeaderMap) -> Option<SecretString> {
         .map(|(_, v)| SecretString::from(v.to_string()))
 }
 
+/// The session behind a link and its connector, or the page explaining why not.
+async fn open_step(
+    app: &App,
+    id: &str,
+    token: &str,
+) -> Result<(ConnectSession, Arc<LoadedPlugin>), Response> {
+    let session = connect::open(app, id, token)
+        .await
+        .map_err(|e| link_error_page(&e))?;
+    let plugin = app.registry.get(&session.connector_id).ok_or_else(|| {
+        pages::result(
+            StatusCode::NOT_FOUND,
+            false,
+            "Unknown app",
+            "This app is no longer available.",
+            None,
+        )
+    })?;
+    Ok((session, plugin))
+}
+
 async fn oauth_ready(app: &App, plugin: &LoadedPlugin) -> Option<provider::Resolved> {
     provider::scheme_of(plugin)?;
     provider::resolve(app, plugin).await.ok()
@@ -67,18 +88,9 @@ pub async fn page(
     State(app): State<Arc<App>>,
     Path((id, token)): Path<(String, String)>,
 ) -> Response {
-    let session = match connect::open(&app, &id, &token).await {
-        Ok(s) => s,
-        Err(e) => return link_error_page(&e),
-    };
-    let Some(plugin) = app.registry.get(&session.connector_id) else {
-        return pages::result(
-            StatusCode::NOT_FOUND,
-            false,
-            "Unknown app",
-            "This app is no longer available.",
-            None,
-        );
+    let (session, plugin) = match open_step(&app, &id, &token).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
     let resolved = oauth_ready(&app, &plugin).await;
     let credential_forms: Vec<Value> = plugin
@@ -102,7 +114,8 @@ pub async fn page(
             None,
         );
     }
-    let scopes = if session.scopes.is_empty() {
+    // What the consent will ask for: the session's scopes (or the defaults) plus base scopes.
+    let mut scopes = if session.scopes.is_empty() {
         resolved
             .as_ref()
             .map(|r| r.default_scopes.clone())
@@ -110,6 +123,13 @@ pub async fn page(
     } else {
         session.scopes.clone()
     };
+    if let Some(r) = &resolved {
+        for b in &r.scheme.base_scopes {
+            if !scopes.contains(b) {
+                scopes.push(b.clone());
+            }
+        }
+    }
     let base = format!("/connect/{id}/{token}");
     pages::render(
         StatusCode::OK,
@@ -135,18 +155,9 @@ pub async fn start_oauth(
     Path((id, token)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match connect::open(&app, &id, &token).await {
-        Ok(s) => s,
-        Err(e) => return link_error_page(&e),
-    };
-    let Some(plugin) = app.registry.get(&session.connector_id) else {
-        return pages::result(
-            StatusCode::NOT_FOUND,
-            false,
-            "Unknown app",
-            "This app is no longer available.",
-            None,
-        );
+    let (session, plugin) = match open_step(&app, &id, &token).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
     match authorize::start(&app, &plugin, &session, browser_nonce(&headers)).await {
         Ok(started) => {
@@ -198,20 +209,11 @@ pub async fn submit_credential(
     Path((id, token)): Path<(String, String)>,
     Form(form): Form<CredentialForm>,
 ) -> Response {
-    let session = match connect::open(&app, &id, &token).await {
-        Ok(s) => s,
-        Err(e) => return link_error_page(&e),
+    let (session, plugin) = match open_step(&app, &id, &token).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
     let retry = format!("/connect/{id}/{token}");
-    let Some(plugin) = app.registry.get(&session.connector_id) else {
-        return pages::result(
-            StatusCode::NOT_FOUND,
-            false,
-            "Unknown app",
-            "This app is no longer available.",
-            None,
-        );
-    };
     let secret = form.secret.expose_secret().trim().to_string();
     if secret.is_empty() || secret.len() > 8192 || secret.chars().any(char::is_control) {
         return pages::result(

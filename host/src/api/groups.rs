@@ -14,11 +14,6 @@ use super::tools::valid_principal_id;
 use crate::app::App;
 use crate::vault::groups::{self, Group};
 
-fn storage(e: crate::vault::VaultError) -> Problem {
-    tracing::error!(error = %e, "storage failure in a group request");
-    Problem::internal()
-}
-
 fn not_found(id: &str) -> Problem {
     Problem::new(
         StatusCode::NOT_FOUND,
@@ -67,7 +62,7 @@ pub async fn put(
         .db()
         .write(move |c| groups::put(c, &id, &body.shared_connectors, &body.members))
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, group = %group.id, members = group.members.len(), shared = ?group.shared_connectors, "group set");
     Ok(Json(group))
 }
@@ -83,7 +78,7 @@ pub async fn get(
         .db()
         .read(move |c| groups::get(c, &lookup))
         .await
-        .map_err(storage)?
+        .map_err(Problem::from)?
         .map(Json)
         .ok_or_else(|| not_found(&id))
 }
@@ -100,7 +95,7 @@ pub async fn delete(
         .db()
         .write(move |c| groups::delete(c, &lookup))
         .await
-        .map_err(storage)?
+        .map_err(Problem::from)?
     {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::body::JsonBody;
 use super::caller::AgentCaller;
 use super::problem::Problem;
-use super::tools::{scope_of, valid_principal_id};
+use super::tools::scope_of;
 use crate::app::App;
 use crate::policy;
 use crate::vault::jobs::{self, Job, NewJob};
@@ -33,11 +33,6 @@ fn empty() -> Value {
     serde_json::json!({})
 }
 
-fn storage(e: crate::vault::VaultError) -> Problem {
-    tracing::error!(error = %e, "storage failure in a jobs request");
-    Problem::internal()
-}
-
 /// `POST /v1/jobs`: queue a tool call; the same idempotency key returns the same job.
 pub async fn submit(
     State(app): State<Arc<App>>,
@@ -45,23 +40,7 @@ pub async fn submit(
     headers: HeaderMap,
     JsonBody(body): JsonBody<NewJobBody>,
 ) -> Result<(StatusCode, Json<Job>), Problem> {
-    let user_id = policy::acting_user(&caller.0, body.user_id.as_deref()).map_err(|m| {
-        if body.user_id.is_some() {
-            Problem::new(
-                StatusCode::FORBIDDEN,
-                "session_user_mismatch",
-                "A session acts for one user",
-                m,
-            )
-        } else {
-            Problem::invalid_request(m)
-        }
-    })?;
-    if !valid_principal_id(&user_id) {
-        return Err(Problem::invalid_request(
-            "user_id must be 1..256 printable characters",
-        ));
-    }
+    let user_id = super::tools::acting_user(&caller, body.user_id.as_deref())?;
     if !body.input.is_object() {
         return Err(Problem::invalid_request("input must be a JSON object"));
     }
@@ -101,7 +80,7 @@ pub async fn submit(
         .db()
         .write(move |c| jobs::submit(c, &new))
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     if created {
         app.jobs_wake.notify_one();
     }
@@ -143,7 +122,7 @@ pub async fn get(
     }
     let job = crate::jobs::wait(&app, &id, Duration::from_secs(q.wait.min(60)))
         .await
-        .map_err(storage)?
+        .map_err(Problem::from)?
         .ok_or_else(not_found)?;
     // Only the agent that submitted it (or its sessions for that user) may see it.
     let same_agent = job.actor == policy::accountable_agent(&caller.0);

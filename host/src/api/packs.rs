@@ -21,11 +21,6 @@ use crate::clock::format_utc;
 use crate::vault::Owner;
 use crate::vault::packs::{self, Pack};
 
-fn storage(e: crate::vault::VaultError) -> Problem {
-    tracing::error!(error = %e, "storage failure in a pack request");
-    Problem::internal()
-}
-
 /// Whether `name` is a valid pack name.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -81,7 +76,7 @@ pub async fn put(
         .db()
         .write(move |c| packs::put(c, &stored))
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, pack = %pack.name, tools = pack.tools.len(), "pack set");
     Ok(Json(pack))
 }
@@ -91,7 +86,12 @@ pub async fn list(
     State(app): State<Arc<App>>,
     _admin: AdminCaller,
 ) -> Result<Json<Value>, Problem> {
-    let all = app.vault.db().read(packs::list).await.map_err(storage)?;
+    let all = app
+        .vault
+        .db()
+        .read(packs::list)
+        .await
+        .map_err(Problem::from)?;
     let shown: Vec<Value> = all
         .into_iter()
         .map(|p| {
@@ -114,7 +114,7 @@ pub async fn delete(
         .db()
         .write(move |c| packs::delete(c, &lookup))
         .await
-        .map_err(storage)?
+        .map_err(Problem::from)?
     {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -159,15 +159,7 @@ pub async fn create(
         ));
     }
     let _ = scope_of(&app, &caller).await?;
-    let link = pack_flow::start(&app, &body.pack, Owner::User(user), body.return_to)
-        .await
-        .map_err(|e| match e {
-            LinkError::Refused(m) => Problem::invalid_request(m),
-            other => {
-                tracing::error!(error = %other, "cannot start a pack flow");
-                Problem::internal()
-            }
-        })?;
+    let link = pack_flow::start(&app, &body.pack, Owner::User(user), body.return_to).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

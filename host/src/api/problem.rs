@@ -118,3 +118,43 @@ impl IntoResponse for Problem {
         response
     }
 }
+
+impl From<crate::vault::VaultError> for Problem {
+    /// Storage failures: a full disk is the caller's to retry later (nothing was stored);
+    /// anything else is the gateway's fault, detailed only in its logs.
+    fn from(e: crate::vault::VaultError) -> Self {
+        tracing::error!(error = %e, "storage failure");
+        match e {
+            crate::vault::VaultError::DiskFull(_) | crate::vault::VaultError::Closed => {
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "The gateway's storage is unavailable",
+                    "nothing was stored; retry later",
+                )
+            }
+            _ => Problem::internal(),
+        }
+    }
+}
+
+impl Problem {
+    /// A 404 with a stable code naming what was not found.
+    pub fn not_found(code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::NOT_FOUND, code, title, detail)
+    }
+}
+
+impl From<crate::auth::connect::LinkError> for Problem {
+    /// A link that could not be made: the request's fault when refused, ours otherwise.
+    fn from(e: crate::auth::connect::LinkError) -> Self {
+        match e {
+            crate::auth::connect::LinkError::Refused(m) => Problem::invalid_request(m),
+            crate::auth::connect::LinkError::Vault(v) => v.into(),
+            other => {
+                tracing::error!(error = %other, "cannot make a connect link");
+                Problem::internal()
+            }
+        }
+    }
+}

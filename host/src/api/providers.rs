@@ -17,11 +17,6 @@ use crate::auth::oauth::provider::scheme_of;
 use crate::clock::now_ms;
 use crate::vault::providers::{self, ProviderConfig};
 
-fn storage(e: crate::vault::VaultError) -> Problem {
-    tracing::error!(error = %e, "storage failure in a provider request");
-    Problem::internal()
-}
-
 /// Body of `PUT /v1/admin/providers/{connector}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +88,7 @@ pub async fn put(
         .db()
         .write(move |c| providers::put(c, &keyring, &config))
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, connector = %connector, "provider config set");
     Ok(Json(shown))
 }
@@ -109,7 +104,7 @@ pub async fn list(
         .db()
         .read(move |c| providers::list(c, &keyring))
         .await
-        .map_err(storage)?;
+        .map_err(Problem::from)?;
     Ok(Json(
         json!({ "providers": all.iter().map(public).collect::<Vec<_>>() }),
     ))
@@ -127,7 +122,7 @@ pub async fn delete(
         .db()
         .write(move |c| providers::delete(c, &id))
         .await
-        .map_err(storage)?
+        .map_err(Problem::from)?
     {
         Ok(StatusCode::NO_CONTENT)
     } else {

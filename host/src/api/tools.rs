@@ -79,16 +79,10 @@ pub fn valid_principal_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 256 && !id.chars().any(char::is_control)
 }
 
-/// Run one tool for the caller: the shared path of the HTTP API and MCP.
-pub async fn call_as(
-    app: &App,
-    caller: &AgentCaller,
-    tool: String,
-    user_from_body: Option<&str>,
-    input: Value,
-) -> Result<ToolOutput, Problem> {
-    let user_id = policy::acting_user(&caller.0, user_from_body).map_err(|m| {
-        if user_from_body.is_some() {
+/// The user a request acts for (a session's own, or the one an agent key names), checked.
+pub fn acting_user(caller: &AgentCaller, from_body: Option<&str>) -> Result<String, Problem> {
+    let user_id = policy::acting_user(&caller.0, from_body).map_err(|m| {
+        if from_body.is_some() {
             Problem::new(
                 axum::http::StatusCode::FORBIDDEN,
                 "session_user_mismatch",
@@ -104,6 +98,18 @@ pub async fn call_as(
             "user_id must be 1..256 printable characters",
         ));
     }
+    Ok(user_id)
+}
+
+/// Run one tool for the caller: the shared path of the HTTP API and MCP.
+pub async fn call_as(
+    app: &App,
+    caller: &AgentCaller,
+    tool: String,
+    user_from_body: Option<&str>,
+    input: Value,
+) -> Result<ToolOutput, Problem> {
+    let user_id = acting_user(caller, user_from_body)?;
     if !input.is_object() {
         return Err(Problem::invalid_request("input must be a JSON object"));
     }

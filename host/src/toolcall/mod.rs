@@ -6,6 +6,7 @@ pub mod credential;
 pub mod error;
 pub mod outbound;
 pub mod select;
+pub mod tap;
 
 use std::sync::Arc;
 
@@ -274,13 +275,17 @@ async fn invoke(
             Err(CredentialError::Vault(e)) => return Err(e.into()),
             Err(e) => return Err(reauth(app, plugin, connection, e.to_string()).await),
         };
-    let outbound = Arc::new(CallOutbound::new(
-        app.egress.clone(),
-        plugin.allow.clone(),
-        Some(credential),
-        tokio::runtime::Handle::current(),
-        app.config.egress.max_requests_per_call,
-    ));
+    let outbound = tap::observed(
+        app,
+        &plugin.manifest.id,
+        Arc::new(CallOutbound::new(
+            app.egress.clone(),
+            plugin.allow.clone(),
+            Some(credential),
+            tokio::runtime::Handle::current(),
+            app.config.egress.max_requests_per_call,
+        )),
+    );
     let ctx = CallContext {
         user_id: call.user_id.clone(),
         connection_id: connection.id.clone(),
@@ -346,12 +351,16 @@ pub async fn verify_with(
     credentials: credential::CallCredentials,
     ctx: &CallContext,
 ) -> Result<Result<crate::plugin::Identity, CallError>, crate::plugin::CallFailure> {
-    let outbound = Arc::new(CallOutbound::new(
-        app.egress.clone(),
-        plugin.allow.clone(),
-        Some(credentials),
-        tokio::runtime::Handle::current(),
-        app.config.egress.max_requests_per_call,
-    ));
+    let outbound = tap::observed(
+        app,
+        &plugin.manifest.id,
+        Arc::new(CallOutbound::new(
+            app.egress.clone(),
+            plugin.allow.clone(),
+            Some(credentials),
+            tokio::runtime::Handle::current(),
+            app.config.egress.max_requests_per_call,
+        )),
+    );
     app.runtime.verify(plugin, ctx, outbound).await
 }

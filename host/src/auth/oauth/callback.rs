@@ -11,7 +11,6 @@ use subtle::ConstantTimeEq;
 
 use super::authorize::digest;
 use super::error::{TokenError, classify};
-use super::http::TokenHttp;
 use super::provider::{self, ProviderError};
 use super::tokens::{TokenSet, received_now};
 use crate::app::App;
@@ -172,18 +171,9 @@ pub async fn handle(
     let client = resolved
         .client(Some(&pending.redirect_uri))
         .map_err(|e| with(e.into()))?;
-    let http = TokenHttp::new(
-        &app.egress,
-        &[&resolved.scheme.token_url],
-        resolved.scheme.token_response.clone(),
-        resolved.separator(),
-    )
-    .map_err(|reason| {
-        with(CallbackError::Provider(ProviderError::BadEndpoint {
-            connector: connector_id.to_string(),
-            reason,
-        }))
-    })?;
+    let http = resolved
+        .token_http(&app.egress)
+        .map_err(|e| with(e.into()))?;
     let verifier = PkceCodeVerifier::new(pending.verifier.expose_secret().to_string());
     let exchange = client
         .exchange_code(AuthorizationCode::new(code.to_string()))

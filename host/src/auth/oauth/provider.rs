@@ -54,6 +54,23 @@ impl Resolved {
         self.scheme.scope_separator.as_deref().unwrap_or(" ")
     }
 
+    /// The gateway's HTTP client for this provider's token endpoint (through egress).
+    pub fn token_http<'a>(
+        &self,
+        egress: &'a crate::egress::Egress,
+    ) -> Result<super::http::TokenHttp<'a>, ProviderError> {
+        super::http::TokenHttp::new(
+            egress,
+            &[&self.scheme.token_url],
+            self.scheme.token_response.clone(),
+            self.separator(),
+        )
+        .map_err(|reason| ProviderError::BadEndpoint {
+            connector: self.connector_id.clone(),
+            reason,
+        })
+    }
+
     /// An `oauth2` client for this provider, with `redirect_uri` when given.
     pub fn client(&self, redirect_uri: Option<&str>) -> Result<Client, ProviderError> {
         let bad = |reason: String| ProviderError::BadEndpoint {

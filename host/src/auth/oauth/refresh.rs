@@ -11,7 +11,6 @@ use oauth2::RefreshToken;
 use rand::Rng;
 
 use super::error::{TokenError, classify};
-use super::http::TokenHttp;
 use super::provider::{self, ProviderError};
 use super::service_account;
 use super::tokens::{Journaled, TokenSet, received_now};
@@ -214,18 +213,7 @@ async fn refresh_oauth(
 ) -> Result<(TokenSet, i64), Failure> {
     let resolved = provider::resolve(app, plugin).await?;
     let client = resolved.client(None)?;
-    let http = TokenHttp::new(
-        &app.egress,
-        &[&resolved.scheme.token_url],
-        resolved.scheme.token_response.clone(),
-        resolved.separator(),
-    )
-    .map_err(|reason| {
-        Failure::Provider(ProviderError::BadEndpoint {
-            connector: resolved.connector_id.clone(),
-            reason,
-        })
-    })?;
+    let http = resolved.token_http(&app.egress)?;
     let token = RefreshToken::new(secrecy::ExposeSecret::expose_secret(&refresh_token).to_string());
     let request = client.exchange_refresh_token(&token).map_err(|e| {
         Failure::Provider(ProviderError::BadEndpoint {
