@@ -13,7 +13,8 @@ use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::policy::scopes_by_connector;
 use crate::toolcall::select;
-use crate::vault::connect_sessions::{self, SessionStatus};
+use super::oauth::provider;
+use crate::vault::connect_sessions::{self, ConnectSession, SessionStatus};
 use crate::vault::pack_sessions::{self, PackSession};
 use crate::vault::{ConnectionStatus, Owner, SchemeKind, VaultError, packs};
 
@@ -124,44 +125,73 @@ pub async fn open(app: &App, id: &str, token: &str) -> Result<(PackSession, Vec<
 }
 
 /// Where each app of the flow stands, live: connected means a working connection that covers
-/// the pack's scopes for that app (made in this flow or before it).
+/// the pack's scopes for that app (made in this flow or before it). An app whose last step was
+/// used up without connecting it (e.g. the user unticked a permission) gets a fresh step, so a
+/// flow never gets stuck.
 pub async fn steps(app: &App, session: &PackSession) -> Result<Vec<Step>, VaultError> {
     let id = session.id.clone();
-    let children = app
-        .vault
-        .db()
-        .read(move |c| connect_sessions::of_pack(c, &id))
-        .await?;
-    let now = now_ms();
-    let mut out = Vec::with_capacity(children.len());
+    let children = app.vault.db().read(move |c| connect_sessions::of_pack(c, &id)).await?;
+    // The newest step per app.
+    let mut latest: Vec<ConnectSession> = Vec::new();
     for child in children {
-        let name = app
-            .registry
-            .get(&child.connector_id)
+        match latest.iter_mut().find(|l| l.connector_id == child.connector_id) {
+            Some(l) if l.created_at <= child.created_at => *l = child,
+            Some(_) => {}
+            None => latest.push(child),
+        }
+    }
+    let now = now_ms();
+    let mut out = Vec::with_capacity(latest.len());
+    for child in latest {
+        let plugin = app.registry.get(&child.connector_id);
+        let name = plugin
+            .as_ref()
             .map(|p| p.manifest.name.clone())
             .unwrap_or_else(|| child.connector_id.clone());
         let connected = match &session.owner {
             Owner::User(user) => select::connection_for(app, &child.connector_id, user).await?,
-            group => {
-                app.vault
-                    .find_connection(&child.connector_id, group)
-                    .await?
-            }
+            group => app.vault.find_connection(&child.connector_id, group).await?,
         }
         .is_some_and(|c| {
             c.status == ConnectionStatus::Active
                 && (matches!(c.scheme, SchemeKind::ApiKey | SchemeKind::Basic)
                     || child.scopes.iter().all(|s| c.granted_scopes.contains(s)))
         });
-        let connect_url = if connected || child.effective_status(now) != SessionStatus::Pending {
+        let connect_url = if connected {
             None
-        } else {
+        } else if child.effective_status(now) == SessionStatus::Pending {
             Some(connect::url(app, &child.id)?)
+        } else if now < session.expires_at {
+            let fresh = connect::create_step(
+                app,
+                &child.connector_id,
+                session.owner.clone(),
+                child.scopes.clone(),
+                None,
+                Some(session.id.clone()),
+            )
+            .await
+            .map_err(|e| match e {
+                LinkError::Vault(v) => v,
+                other => VaultError::Malformed(other.to_string()),
+            })?;
+            Some(fresh.url)
+        } else {
+            None
         };
+        // What the consent will ask: the pack's scopes plus the connector's base scopes.
+        let mut scopes = child.scopes.clone();
+        if let Some(base) = plugin.as_ref().and_then(|p| provider::scheme_of(p).map(|s| s.base_scopes.clone())) {
+            for b in base {
+                if !scopes.contains(&b) {
+                    scopes.push(b);
+                }
+            }
+        }
         out.push(Step {
             connector: child.connector_id,
             name,
-            scopes: child.scopes,
+            scopes,
             connected,
             connect_url,
         });

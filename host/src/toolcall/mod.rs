@@ -145,37 +145,37 @@ async fn refreshed(
     }
 }
 
-/// Run `call` and record it in the audit log. Refusals write nothing else, except a connect
-/// session when the user must act.
+/// Run `call` and record it in the audit log. A request that names no tool or breaks the
+/// tool's schema is refused first and leaves no trace (it changes nothing and uses no
+/// credential); everything from the policy decision on is recorded, refusals included.
 pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError> {
-    let result = run_unaudited(app, &call).await;
-    let (outcome, connection, connector) = match &result {
-        Ok(out) => (
-            "ok".to_string(),
-            Some(out.connection.id.clone()),
-            app.registry
-                .resolve_tool(&call.tool)
-                .map(|(p, _)| p.manifest.id.clone()),
-        ),
-        Err(e) => (
-            e.code().to_string(),
-            e.connection_id().map(str::to_string),
-            e.connector().map(str::to_string),
-        ),
-    };
-    let scopes = app
+    let (plugin, tool) = app
         .registry
         .resolve_tool(&call.tool)
-        .map(|(_, t)| t.required_scopes)
-        .unwrap_or_default();
+        .ok_or_else(|| ToolCallError::ToolNotFound(call.tool.clone()))?;
+    let allowed = call.scope.allows(&call.tool);
+    if allowed {
+        plugin
+            .validate_input(&tool.name, &call.input)
+            .map_err(ToolCallError::InvalidInput)?;
+    }
+    let result = if allowed {
+        run_unaudited(app, &call, plugin.clone(), tool.clone()).await
+    } else {
+        Err(ToolCallError::ToolNotAllowed(call.tool.clone()))
+    };
+    let (outcome, connection) = match &result {
+        Ok(out) => ("ok".to_string(), Some(out.connection.id.clone())),
+        Err(e) => (e.code().to_string(), e.connection_id().map(str::to_string)),
+    };
     let event = audit::Event {
         event: "tool_call".into(),
         actor: Some(call.actor.clone()),
         user_id: Some(call.user_id.clone()),
-        connector,
+        connector: Some(plugin.manifest.id.clone()),
         tool: Some(call.tool.clone()),
         connection,
-        scopes,
+        scopes: tool.required_scopes.clone(),
         outcome,
         detail: None,
     };
@@ -183,18 +183,12 @@ pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError>
     result
 }
 
-async fn run_unaudited(app: &App, call: &ToolCall) -> Result<ToolOutput, ToolCallError> {
-    let (plugin, tool) = app
-        .registry
-        .resolve_tool(&call.tool)
-        .ok_or_else(|| ToolCallError::ToolNotFound(call.tool.clone()))?;
-    if !call.scope.allows(&call.tool) {
-        return Err(ToolCallError::ToolNotAllowed(call.tool.clone()));
-    }
-    plugin
-        .validate_input(&tool.name, &call.input)
-        .map_err(ToolCallError::InvalidInput)?;
-
+async fn run_unaudited(
+    app: &App,
+    call: &ToolCall,
+    plugin: Arc<LoadedPlugin>,
+    tool: ToolSpec,
+) -> Result<ToolOutput, ToolCallError> {
     let Some(mut connection) =
         select::connection_for(app, &plugin.manifest.id, &call.user_id).await?
     else {
