@@ -115,8 +115,9 @@ pub fn plugins() -> Result<()> {
     Ok(())
 }
 
-/// The Node projects the tests run: a real OpenID provider, a Standard Webhooks receiver.
-const NODE_PROJECTS: &[&str] = &["tests/oidc", "tests/webhook-receiver"];
+/// The Node projects the tests run: a real OpenID provider, a Standard Webhooks receiver, and
+/// the Playwright scripts that drive Chromium through the connect pages.
+const NODE_PROJECTS: &[&str] = &["tests/oidc", "tests/webhook-receiver", "tests/browser"];
 
 /// Install the test Node projects' packages (`npm ci`, exactly as locked) when they are missing
 /// or a lockfile changed since the last install; a no-op otherwise.

@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod build;
+pub mod chromium;
 pub mod gateway;
 pub mod oidc;
 pub mod process;

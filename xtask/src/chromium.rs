@@ -1,0 +1,78 @@
+//! The browser the end-to-end tests drive: Debian's Chromium at `/usr/bin/chromium`, installed
+//! from the Debian packages when it is missing (never a browser build of Playwright's own).
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// Where the browser tests look for Chromium (`tests/browser/connect_pack.mjs` too).
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Whether this process runs as root (the owner of `/proc/self` is our effective user).
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// `apt-get` with `args`, non-interactive, through `sudo` unless we are root, printed before it
+/// runs.
+fn apt_get(args: &[&str]) -> Result<()> {
+    // `env` sets the variable as root: sudo would drop it from our environment.
+    let mut cmd = if is_root() {
+        Command::new("env")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("env");
+        sudo
+    };
+    cmd.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"])
+        .args(args);
+    let shown = format!("{cmd:?}");
+    eprintln!("xtask: running {shown}");
+    let status = cmd.status().with_context(|| {
+        format!("cannot start {shown} (Debian's apt-get, and sudo when not root, are needed)")
+    })?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Make sure `/usr/bin/chromium` exists and runs: install Debian's `chromium` package when it
+/// is missing. Fails with what to do by hand when it cannot.
+pub fn ensure() -> Result<()> {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!(
+            "xtask: {CHROMIUM} is missing; the browser tests need it: installing Debian's chromium package"
+        );
+        apt_get(&["update"])
+            .and_then(|()| apt_get(&["install", "-y", "--no-install-recommends", "chromium"]))
+            .with_context(|| {
+                format!(
+                    "cannot install Chromium for the browser tests; install it by hand \
+                     (`apt-get update && apt-get install -y --no-install-recommends chromium`, \
+                     as root) so that {CHROMIUM} exists"
+                )
+            })?;
+        if !Path::new(CHROMIUM).exists() {
+            bail!("the chromium package is installed but {CHROMIUM} is still missing");
+        }
+    }
+    let out = Command::new(CHROMIUM)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("cannot run {CHROMIUM}"))?;
+    if !out.status.success() {
+        bail!(
+            "{CHROMIUM} --version failed with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    eprintln!(
+        "xtask: browser tests use {}",
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+    Ok(())
+}
