@@ -9,6 +9,8 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "check")]
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod egress;

@@ -55,6 +55,37 @@ enum Command {
     Audit(AuditCommand),
     /// Manage the plugins of a running gateway (through its admin API).
     Plugin(PluginArgs),
+    /// Exercise connectors' auth (consent, refresh, expiry, revocation, alerts) against the
+    /// fake provider, and report mistakes (the auth test kit).
+    #[cfg(feature = "check")]
+    Check(CheckArgs),
+}
+
+#[cfg(feature = "check")]
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["plugins", "pack", "all"])))]
+struct CheckArgs {
+    /// A plugin file to check (repeatable).
+    #[arg(long = "plugin", value_name = "FILE")]
+    plugins: Vec<PathBuf>,
+    /// The connectors of this pack from the configuration, only the pack's tools.
+    #[arg(long)]
+    pack: Option<String>,
+    /// Every plugin in the plugins folder.
+    #[arg(long)]
+    all: bool,
+    /// The plugins folder for --all and --pack (default: the configuration's).
+    #[arg(long, value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+    /// A scenario file: tool-call sequences and canned upstream answers (repeatable).
+    #[arg(long = "scenarios", value_name = "FILE")]
+    scenarios: Vec<PathBuf>,
+    /// Also write the report as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write the report as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -158,9 +189,9 @@ enum VaultCommand {
     GenerateKey { file: PathBuf },
 }
 
-fn init_tracing(format: LogFormat) {
+fn init_tracing(format: LogFormat, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -195,7 +226,16 @@ fn read_secret_from_stdin() -> anyhow::Result<SecretString> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    // The kit provokes failures on purpose: their warnings are its report, not logs.
+    #[cfg(feature = "check")]
+    let default_level = if matches!(cli.command, Command::Check(_)) {
+        "error"
+    } else {
+        "info"
+    };
+    #[cfg(not(feature = "check"))]
+    let default_level = "info";
+    init_tracing(cli.log_format, default_level);
     let config = load_config(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(config).await,
@@ -206,6 +246,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Vault(cmd) => vault(config, cmd).await,
         Command::Audit(cmd) => audit(config, cmd).await,
         Command::Plugin(args) => plugin(config, args).await,
+        #[cfg(feature = "check")]
+        Command::Check(args) => check(config, args).await,
     }
 }
 
@@ -443,6 +485,68 @@ async fn plugin(config: Config, args: PluginArgs) -> anyhow::Result<()> {
         print!("{}", table(&answer));
     } else if !answer.is_null() {
         println!("{}", serde_json::to_string_pretty(&answer)?);
+    }
+    Ok(())
+}
+
+/// The `.wasm` files of `dir`, sorted.
+#[cfg(feature = "check")]
+fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the plugins folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no .wasm plugins in {}", dir.display());
+    }
+    Ok(files)
+}
+
+#[cfg(feature = "check")]
+async fn check(config: Config, args: CheckArgs) -> anyhow::Result<()> {
+    use latchkey::check::{self, Options, junit, scenario_file::ScenarioFile};
+    let mut scenarios = ScenarioFile::default();
+    for path in &args.scenarios {
+        scenarios.merge(ScenarioFile::load(path)?);
+    }
+    let dir = args
+        .plugins_dir
+        .clone()
+        .unwrap_or(config.plugins_dir.clone());
+    let (files, tools) = match (&args.pack, args.all) {
+        (Some(name), _) => {
+            let pack = config.packs.get(name).with_context(|| {
+                format!("no pack {name:?} in the configuration ([packs.{name}])")
+            })?;
+            (plugin_files(&dir)?, Some(pack.tools.clone()))
+        }
+        (None, true) => (plugin_files(&dir)?, None),
+        (None, false) => (args.plugins.clone(), None),
+    };
+    let options = Options { scenarios, tools };
+    let report = check::check_files(&files, &options).await;
+    print!("{}", report.to_text());
+    std::io::stdout().flush()?;
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit::render(&report))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report.to_json())?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(name) = &args.pack
+        && report.connectors.is_empty()
+    {
+        bail!(
+            "no plugin in {} provides a tool of pack {name:?}",
+            dir.display()
+        );
+    }
+    if !report.passed() {
+        bail!("the auth check failed");
     }
     Ok(())
 }

@@ -111,7 +111,8 @@ impl Oauth2Scheme {
     /// Send scopes starting with `prefix` (prefix removed) in the authorize parameter `param`,
     /// e.g. Slack's user scopes: `.scope_param("user:", "user_scope")`.
     pub fn scope_param(mut self, prefix: &str, param: &str) -> Self {
-        self.scope_params.push((prefix.to_owned(), param.to_owned()));
+        self.scope_params
+            .push((prefix.to_owned(), param.to_owned()));
         self
     }
 

@@ -38,7 +38,9 @@
 //! ```
 //!
 //! Build with `cargo build --release --target wasm32-wasip2`; on other targets the crate still
-//! compiles (for clippy and tests) and [`testing`] stands in for the host.
+//! compiles (for clippy and tests) and [`testing`] stands in for the host. With the `testkit`
+//! feature (host target only), `testkit` runs the auth test kit of `latchkey check` from the
+//! connector's own `cargo test`.
 
 pub mod auth;
 pub mod bindings;
@@ -54,6 +56,8 @@ mod percent;
 pub mod schema;
 pub mod status;
 pub mod testing;
+#[cfg(all(feature = "testkit", not(target_arch = "wasm32")))]
+pub mod testkit;
 pub mod tools;
 mod transport;
 

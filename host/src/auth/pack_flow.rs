@@ -8,12 +8,12 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use super::connect::{self, LinkError};
+use super::oauth::provider;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::policy::scopes_by_connector;
 use crate::toolcall::select;
-use super::oauth::provider;
 use crate::vault::connect_sessions::{self, ConnectSession, SessionStatus};
 use crate::vault::pack_sessions::{self, PackSession};
 use crate::vault::{ConnectionStatus, Owner, SchemeKind, VaultError, packs};
@@ -130,11 +130,18 @@ pub async fn open(app: &App, id: &str, token: &str) -> Result<(PackSession, Vec<
 /// flow never gets stuck.
 pub async fn steps(app: &App, session: &PackSession) -> Result<Vec<Step>, VaultError> {
     let id = session.id.clone();
-    let children = app.vault.db().read(move |c| connect_sessions::of_pack(c, &id)).await?;
+    let children = app
+        .vault
+        .db()
+        .read(move |c| connect_sessions::of_pack(c, &id))
+        .await?;
     // The newest step per app.
     let mut latest: Vec<ConnectSession> = Vec::new();
     for child in children {
-        match latest.iter_mut().find(|l| l.connector_id == child.connector_id) {
+        match latest
+            .iter_mut()
+            .find(|l| l.connector_id == child.connector_id)
+        {
             Some(l) if l.created_at <= child.created_at => *l = child,
             Some(_) => {}
             None => latest.push(child),
@@ -150,7 +157,11 @@ pub async fn steps(app: &App, session: &PackSession) -> Result<Vec<Step>, VaultE
             .unwrap_or_else(|| child.connector_id.clone());
         let connected = match &session.owner {
             Owner::User(user) => select::connection_for(app, &child.connector_id, user).await?,
-            group => app.vault.find_connection(&child.connector_id, group).await?,
+            group => {
+                app.vault
+                    .find_connection(&child.connector_id, group)
+                    .await?
+            }
         }
         .is_some_and(|c| {
             c.status == ConnectionStatus::Active
@@ -181,7 +192,10 @@ pub async fn steps(app: &App, session: &PackSession) -> Result<Vec<Step>, VaultE
         };
         // What the consent will ask: the pack's scopes plus the connector's base scopes.
         let mut scopes = child.scopes.clone();
-        if let Some(base) = plugin.as_ref().and_then(|p| provider::scheme_of(p).map(|s| s.base_scopes.clone())) {
+        if let Some(base) = plugin
+            .as_ref()
+            .and_then(|p| provider::scheme_of(p).map(|s| s.base_scopes.clone()))
+        {
             for b in base {
                 if !scopes.contains(&b) {
                     scopes.push(b);

@@ -73,7 +73,10 @@ pub fn render(report: &Report) -> String {
             match case.outcome {
                 Outcome::Passed => out.push_str("/>\n"),
                 Outcome::Skipped => {
-                    let _ = writeln!(out, ">\n      <skipped message=\"{message}\"/>\n    </testcase>");
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{message}\"/>\n    </testcase>"
+                    );
                 }
                 Outcome::Failed => {
                     let mut body = format!("{}\n", case.title);
@@ -96,11 +99,7 @@ pub fn render(report: &Report) -> String {
         out.push_str("  <testsuite name=\"plugins\" tests=\"0\" failures=\"0\" errors=\"");
         let _ = writeln!(out, "{errors}\" skipped=\"0\">");
         for e in &report.errors {
-            let _ = writeln!(
-                out,
-                "    <system-err>{}</system-err>",
-                escape(e)
-            );
+            let _ = writeln!(out, "    <system-err>{}</system-err>", escape(e));
         }
         out.push_str("  </testsuite>\n");
     }
@@ -117,12 +116,18 @@ mod tests {
     fn counts_escapes_and_shapes() {
         let xml = render(&sample());
         assert!(xml.starts_with("<?xml"), "{xml}");
-        assert!(xml.contains("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""), "{xml}");
+        assert!(
+            xml.contains("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""),
+            "{xml}"
+        );
         assert!(
             xml.contains("<testcase classname=\"acme.oauth2\" name=\"refresh\" time=\"0.012\"/>"),
             "{xml}"
         );
-        assert!(xml.contains("detail &lt;1&gt; &amp; &quot;2&quot;"), "{xml}");
+        assert!(
+            xml.contains("detail &lt;1&gt; &amp; &quot;2&quot;"),
+            "{xml}"
+        );
         assert!(xml.contains("<skipped message=\"no expiry\"/>"), "{xml}");
         assert_eq!(xml.matches("<testcase ").count(), 3);
         assert_eq!(escape("a\u{1}b\n"), "a?b\n");

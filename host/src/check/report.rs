@@ -53,6 +53,8 @@ pub struct ConnectorReport {
     pub source: Option<String>,
     /// Which fake app stood in for its provider (`github`, `generic`…).
     pub provider: String,
+    /// What the kit could not set up (e.g. wildcard hosts it could not route).
+    pub notes: Vec<String>,
     pub cases: Vec<Case>,
     pub duration_ms: u64,
 }
@@ -130,6 +132,9 @@ impl Report {
                 "\n{} {} ({}, provider: fake {}) — {} passed, {} failed, {} skipped",
                 c.id, c.version, c.name, c.provider, t.passed, t.failed, t.skipped
             );
+            for n in &c.notes {
+                let _ = writeln!(out, "  NOTE  {n}");
+            }
             for case in &c.cases {
                 let mark = match case.outcome {
                     Outcome::Passed => "PASS",
@@ -197,6 +202,7 @@ pub(crate) mod tests {
                 version: "0.1.0".into(),
                 source: Some("acme.wasm".into()),
                 provider: "generic".into(),
+                notes: Vec::new(),
                 cases: vec![
                     case("oauth2.refresh", Outcome::Passed, None),
                     case(

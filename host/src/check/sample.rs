@@ -69,7 +69,10 @@ fn from_schema_at(root: &Value, schema: &Value, depth: usize) -> Value {
                 .unwrap_or_default();
             for name in required {
                 let prop = schema
-                    .pointer(&format!("/properties/{}", name.replace('~', "~0").replace('/', "~1")))
+                    .pointer(&format!(
+                        "/properties/{}",
+                        name.replace('~', "~0").replace('/', "~1")
+                    ))
                     .unwrap_or(&Value::Null);
                 out.insert(name.to_string(), from_schema_at(root, prop, depth + 1));
             }
@@ -84,7 +87,13 @@ fn from_schema_at(root: &Value, schema: &Value, depth: usize) -> Value {
                     .collect(),
             )
         }
-        "integer" => json!(schema.get("minimum").and_then(Value::as_i64).unwrap_or(1).max(1)),
+        "integer" => json!(
+            schema
+                .get("minimum")
+                .and_then(Value::as_i64)
+                .unwrap_or(1)
+                .max(1)
+        ),
         "number" => json!(schema.get("minimum").and_then(Value::as_f64).unwrap_or(1.0)),
         "boolean" => json!(false),
         "null" => Value::Null,

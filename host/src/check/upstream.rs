@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 
 use fake_provider::oauth::keys;
 use fake_provider::{
-    App, ClientAuth, Consent, ConsentGrant, FakeProvider, OauthClient, RunningFake,
-    ServiceAccount,
+    App, ClientAuth, Consent, ConsentGrant, FakeProvider, OauthClient, RunningFake, ServiceAccount,
 };
 use serde_json::{Value, json};
 
@@ -22,8 +21,7 @@ use super::sample::Vars;
 use super::scenario_file::ConnectorScenarios;
 use crate::egress::{HostPattern, Origin};
 use crate::plugin::{
-    AuthScheme, Manifest, OAuth2Scheme, ServiceAccountKind, ServiceAccountScheme,
-    TokenEndpointAuth,
+    AuthScheme, Manifest, OAuth2Scheme, ServiceAccountKind, ServiceAccountScheme, TokenEndpointAuth,
 };
 
 /// The name of the person signed in at the fake provider during a check.
@@ -72,10 +70,14 @@ fn declared(manifest: &Manifest) -> (Vec<String>, Vec<String>) {
         match scheme {
             AuthScheme::Oauth2(o) => {
                 origins.extend(
-                    [Some(&o.authorize_url), Some(&o.token_url), o.revoke_url.as_ref()]
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|u| origin_of(u)),
+                    [
+                        Some(&o.authorize_url),
+                        Some(&o.token_url),
+                        o.revoke_url.as_ref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|u| origin_of(u)),
                 );
             }
             AuthScheme::ServiceAccount(s) => origins.extend(origin_of(&s.token_url)),
@@ -232,10 +234,11 @@ impl Upstream {
 
     /// A new API key the provider accepts, and the variables of a connection with it.
     pub fn new_api_key(&self, user: &str) -> (String, Vars) {
-        let n = self
-            .keys
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let key = format!("kit_key_{n}_{}", crate::auth::oauth::authorize::random_token());
+        let n = self.keys.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let key = format!(
+            "kit_key_{n}_{}",
+            crate::auth::oauth::authorize::random_token()
+        );
         let mut vars = self.base_vars(user);
         match self.bundled.as_ref().and_then(|b| b.api_key) {
             Some(register) => vars.extend(register(&self.fake, &key, PERSON)),
@@ -285,7 +288,10 @@ impl Upstream {
 
     /// Register a service account for `scheme` and return the credential the operator stores
     /// (`POST /v1/admin/connections`), and the fake app that serves its tokens.
-    pub fn service_account(&self, scheme: &ServiceAccountScheme) -> Result<(Value, App), CheckError> {
+    pub fn service_account(
+        &self,
+        scheme: &ServiceAccountScheme,
+    ) -> Result<(Value, App), CheckError> {
         let app = match &self.bundled {
             Some(b) => b.app.unwrap_or(App::Generic),
             None => App::Generic,
@@ -350,7 +356,10 @@ mod tests {
     #[test]
     fn generic_keys_and_coverage() {
         assert_eq!(generic_key("https://api.acme.test"), "api.acme.test");
-        assert_eq!(generic_key("http://api.acme.test:8080"), "api.acme.test_8080_http");
+        assert_eq!(
+            generic_key("http://api.acme.test:8080"),
+            "api.acme.test_8080_http"
+        );
         assert!(pattern_covered(
             "https://*.my.salesforce.com",
             &["https://acme.my.salesforce.com".into()]

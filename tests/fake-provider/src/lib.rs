@@ -18,6 +18,7 @@
 //! | `https://login.salesforce.com` | `/salesforce-login` | Salesforce OAuth (`/services/oauth2/{authorize,token,revoke}`) |
 //! | `https://acme.my.salesforce.com` | `/salesforce` | Salesforce REST (`/services/data/vNN.0/{sobjects,query}`) |
 //! | `https://slack.com` | `/slack` | Slack OAuth (`/oauth/v2/authorize`, `/api/oauth.v2.access`) + Web API (`/api/…`) |
+//! | any other origin | `/generic/{host}` | the generic app: OAuth endpoints told apart by request shape, an API with canned answers (see [`generic`]) |
 //!
 //! The apps check credentials the way the real ones do and keep small in-memory data per
 //! user. Every app request is recorded (secrets included: this is a test double); echo mode
@@ -38,6 +39,7 @@ pub mod atlassian;
 mod clock;
 pub mod control;
 pub mod echo;
+pub mod generic;
 pub mod github;
 pub mod google;
 pub mod linear;
@@ -50,6 +52,7 @@ mod server;
 pub mod slack;
 mod state;
 
+pub use generic::{Canned, GenericControl};
 pub use linear::LinearSeed;
 pub use notion::NotionSeed;
 pub use oauth::{

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::generic::{self, GenericControl};
 use crate::linear::{self, LinearSeed};
 use crate::notion::{self, NotionSeed};
 use crate::oauth::{self, App, Endpoints, OauthControl};
@@ -98,10 +99,12 @@ fn app(state: State) -> Router {
         .nest("/salesforce-login", salesforce_login)
         .nest("/salesforce", salesforce::router())
         .nest("/slack", slack)
+        .nest("/generic", generic::router())
         .layer(from_fn_with_state(state.clone(), echo::layer))
         .layer(from_fn_with_state(state.clone(), record::layer));
     apps.merge(control::router())
         .merge(oauth::control::router())
+        .merge(generic::control::router())
         .fallback(|| async {
             let body = json!({ "error": "no such route on the fake provider" });
             (StatusCode::NOT_FOUND, Json(body))
@@ -143,6 +146,26 @@ impl RunningFake {
     pub fn notion_oauth_workspace(&self, user: &str) -> NotionSeed {
         self.state
             .with(|inner| notion::oauth_workspace(inner, user))
+    }
+
+    /// The generic app: canned answers and API keys (see [`crate::generic`]).
+    pub fn generic(&self) -> GenericControl {
+        GenericControl::new(self.state.clone())
+    }
+
+    /// Where the generic app serves the origin `https://{host}`: route it here.
+    pub fn generic_base(&self, host: &str) -> String {
+        format!("{}/generic/{host}", self.base_url())
+    }
+
+    /// The owner revokes a Notion integration secret or a Linear API key: it is refused (401)
+    /// from now on. Returns whether it was known.
+    pub fn revoke_app_key(&self, key: &str) -> bool {
+        self.state.with(|inner| {
+            let notion = inner.notion.remove(key).is_some();
+            let linear = inner.linear.remove(key).is_some();
+            notion || linear
+        })
     }
 
     /// Accepts `token` as a Notion integration secret for a new workspace (idempotent).

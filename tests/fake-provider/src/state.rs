@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::atlassian::JiraData;
+use crate::generic::GenericData;
 use crate::github::GithubData;
 use crate::google::DriveData;
 use crate::linear::Accounts;
@@ -35,6 +36,8 @@ pub struct Inner {
     pub salesforce: SalesforceData,
     /// The Slack workspace's messages.
     pub slack: SlackData,
+    /// The generic app's canned answers and API keys.
+    pub generic: GenericData,
     /// The OAuth authorization server of every app.
     pub oauth: OauthState,
     /// The people the apps know.

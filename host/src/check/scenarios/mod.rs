@@ -61,6 +61,25 @@ pub fn ensure(cond: bool, message: impl FnOnce() -> String) -> Result<(), Fail> 
     if cond { Ok(()) } else { Err(Fail(message())) }
 }
 
+/// A skip when the provider lacks a control the scenario needs (a staging provider).
+pub fn lacks(run: &Run<'_>, clock: bool, faults: bool, revoke: bool) -> Option<Verdict> {
+    let caps = run.upstream.capabilities();
+    let missing: Vec<&str> = [
+        (clock && !caps.clock, "moving its clock"),
+        (faults && !caps.faults, "injecting token-endpoint faults"),
+        (revoke && !caps.revoke, "revoking grants and scopes"),
+    ]
+    .into_iter()
+    .filter_map(|(m, what)| m.then_some(what))
+    .collect();
+    (!missing.is_empty()).then(|| {
+        Verdict::Skip(format!(
+            "the provider does not allow {}",
+            missing.join(" or ")
+        ))
+    })
+}
+
 /// One tool call the kit made, for the mistake checks.
 #[derive(Debug, Clone)]
 pub struct Observed {
@@ -167,6 +186,14 @@ impl<'a> Run<'a> {
         self.cases.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
+    /// Name what runs now (outside a case).
+    pub fn set_current(&self, what: &str) {
+        self.stack.egress.set_during(what);
+        if let Ok(mut c) = self.current.lock() {
+            *c = what.to_string();
+        }
+    }
+
     /// The case running now.
     pub fn current(&self) -> String {
         self.current.lock().map(|c| c.clone()).unwrap_or_default()
@@ -180,12 +207,13 @@ impl<'a> Run<'a> {
         tool: &str,
         input: &Value,
     ) -> Result<Answer, Fail> {
+        let during = format!("{} (calling {tool})", self.current());
+        self.stack.egress.set_during(&during);
         let answer = self
             .stack
             .gateway
             .call(key, &self.tool_name(tool), user, input)
             .await?;
-        let during = self.current();
         let missing = answer.body["missing_scopes"]
             .as_array()
             .map(|m| {
@@ -202,7 +230,10 @@ impl<'a> Run<'a> {
                 code: answer.code(),
                 upstream_status: answer.upstream_status(),
                 missing_scopes: missing,
-                detail: answer.body["detail"].as_str().unwrap_or_default().to_string(),
+                detail: answer.body["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
             });
         }
         Ok(answer)
@@ -246,17 +277,18 @@ impl<'a> Run<'a> {
             .collect()
     }
 
-    /// A tool call that worked, preferring read-only tools (and tools needing `scope` when
-    /// given).
+    /// A tool call that worked for the main connection, preferring read-only tools (and tools
+    /// needing `scope` when given).
     pub fn probe(&self, needing: Option<&str>) -> Option<Working> {
         let working = self.working.lock().map(|w| w.clone()).unwrap_or_default();
-        let fits = |w: &&Working| needing.is_none_or(|s| w.tool.required_scopes.iter().any(|r| r == s));
-        working
-            .iter()
-            .filter(fits)
-            .find(|w| w.tool.read_only)
-            .or_else(|| working.iter().find(fits))
-            .cloned()
+        calls::pick(&working, needing)
+    }
+
+    /// Keep the calls that worked for the main connection.
+    pub fn keep_working(&self, working: Vec<Working>) {
+        if let Ok(mut w) = self.working.lock() {
+            w.extend(working);
+        }
     }
 
     /// The stored connection of `user`.

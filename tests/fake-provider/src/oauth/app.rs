@@ -22,6 +22,9 @@ pub enum App {
     Atlassian,
     Salesforce,
     Slack,
+    /// Any other connector: its endpoints live under `/generic/{host}` and are told apart by
+    /// the shape of the request (see [`crate::generic`]).
+    Generic,
 }
 
 /// How an app shapes its token responses and errors.
@@ -100,16 +103,17 @@ pub struct Quirks {
 
 impl App {
     /// Every app.
-    pub const ALL: [App; 6] = [
+    pub const ALL: [App; 7] = [
         App::Notion,
         App::Github,
         App::Google,
         App::Atlassian,
         App::Salesforce,
         App::Slack,
+        App::Generic,
     ];
 
-    /// `notion`, `github`, `google`, `atlassian`, `salesforce`, `slack`.
+    /// `notion`, `github`, `google`, `atlassian`, `salesforce`, `slack`, `generic`.
     pub fn id(self) -> &'static str {
         match self {
             App::Notion => "notion",
@@ -118,6 +122,7 @@ impl App {
             App::Atlassian => "atlassian",
             App::Salesforce => "salesforce",
             App::Slack => "slack",
+            App::Generic => "generic",
         }
     }
 
@@ -130,6 +135,7 @@ impl App {
             App::Atlassian => ATLASSIAN,
             App::Salesforce => SALESFORCE,
             App::Slack => SLACK,
+            App::Generic => GENERIC,
         }
     }
 
@@ -156,6 +162,9 @@ impl App {
             // Slack: tokens that never expire unless the app opts into token rotation (then
             // 12-hour tokens and rotated refresh tokens: turn `refresh_tokens` on and set a TTL).
             App::Slack => (None, false, true, "https://slack.com", false),
+            // Generic: what most OAuth servers do today, one-hour tokens with rotated refresh
+            // tokens (reuse revokes the grant).
+            App::Generic => (Some(3600), true, true, "https://generic.fake", false),
         };
         Settings {
             access_ttl_secs,
@@ -177,7 +186,9 @@ impl fmt::Display for App {
 
 /// An app name that is not one of ours.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown app `{0}`: expected notion, github, google, atlassian, salesforce or slack")]
+#[error(
+    "unknown app `{0}`: expected notion, github, google, atlassian, salesforce, slack or generic"
+)]
 pub struct UnknownApp(pub String);
 
 impl FromStr for App {
@@ -364,6 +375,33 @@ const SLACK: Quirks = Quirks {
     access_prefix: "xoxb-",
     refresh_prefix: "xoxe-1-",
     user_access_prefix: "xoxp-",
+};
+
+const GENERIC: Quirks = Quirks {
+    name: "Generic app",
+    // Paths are not fixed: the generic app tells its endpoints apart by request shape.
+    authorize_prefix: "/generic",
+    authorize_path: "/authorize",
+    token_prefix: "/generic",
+    token_path: "/token",
+    revoke_path: Some("/revoke"),
+    token_url: "https://generic.fake/token",
+    shape: Shape::Standard,
+    scope_separator: " ",
+    scopeless: false,
+    scope_required: false,
+    refresh_needs_offline: false,
+    required_params: &[],
+    user_scope_param: None,
+    default_scopes: &[],
+    refresh_needs_scope: &[],
+    omit_expires_in: false,
+    redirect_carries_scope: false,
+    revoke_needs_client: false,
+    revoke_unknown_is_error: false,
+    access_prefix: "gat_",
+    refresh_prefix: "grt_",
+    user_access_prefix: "",
 };
 
 #[cfg(test)]

@@ -97,6 +97,11 @@ pub fn routes(app: App) -> Router<State> {
     )
 }
 
+/// The authorize request `query` of `app`, answered (for apps routed by request shape).
+pub(crate) fn answer_get(inner: &mut Inner, app: App, query: Option<&str>) -> Response {
+    start(inner, app, &Params::from_query(query)).into_response()
+}
+
 /// Validates the request, then answers it or shows the consent page.
 fn start(inner: &mut Inner, app: App, params: &Params) -> Outcome {
     let quirks = app.quirks();

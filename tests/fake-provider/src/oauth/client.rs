@@ -134,7 +134,9 @@ impl OauthClient {
         self.auth_method.unwrap_or(match self.app {
             // Slack takes both, and recommends Basic.
             App::Notion | App::Slack => ClientAuth::Basic,
-            App::Github | App::Google | App::Atlassian | App::Salesforce => ClientAuth::Post,
+            App::Github | App::Google | App::Atlassian | App::Salesforce | App::Generic => {
+                ClientAuth::Post
+            }
         })
     }
 

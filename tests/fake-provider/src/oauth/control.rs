@@ -15,6 +15,7 @@
 //! | POST | `/_fake/oauth/{app}/users/{user}/remove-scope` | `{"scope"}` | `{"changed_grants": n}` |
 //! | POST | `/_fake/oauth/{app}/tokens` | `{"user", "scopes": []}` | [`super::MintedTokens`] |
 //! | POST | `/_fake/oauth/clock` | `{"advance_secs": n}` | `{"offset_secs": n}` |
+//! | PUT | `/_fake/oauth/clock-behind` | `{"secs": n}` | `{"behind_secs": n}` |
 //! | GET | `/_fake/oauth/token-calls` | | `[`[`super::TokenCall`]`]` |
 //! | GET | `/_fake/oauth/token-counts` | | `{app: {grant_type: {outcome: n}}}` |
 //! | GET | `/_fake/oauth/users/{user}/tokens` | | `[`[`super::IssuedToken`]`]` |
@@ -69,6 +70,12 @@ struct Advance {
     advance_secs: u64,
 }
 
+/// `PUT /_fake/oauth/clock-behind`.
+#[derive(Deserialize)]
+struct Behind {
+    secs: u64,
+}
+
 /// The control routes.
 pub fn router() -> Router<State> {
     Router::new()
@@ -90,6 +97,7 @@ pub fn router() -> Router<State> {
         )
         .route("/_fake/oauth/{app}/tokens", post(mint))
         .route("/_fake/oauth/clock", post(advance_clock))
+        .route("/_fake/oauth/clock-behind", put(set_clock_behind))
         .route("/_fake/oauth/token-calls", get(token_calls))
         .route("/_fake/oauth/token-counts", get(token_counts))
         .route("/_fake/oauth/users/{user}/tokens", get(issued_tokens))
@@ -252,6 +260,14 @@ async fn mint(
 async fn advance_clock(AxumState(state): AxumState<State>, Json(body): Json<Advance>) -> Response {
     let offset = control(state).advance_clock(body.advance_secs);
     Json(json!({ "offset_secs": offset })).into_response()
+}
+
+async fn set_clock_behind(
+    AxumState(state): AxumState<State>,
+    Json(body): Json<Behind>,
+) -> Response {
+    let behind = control(state).set_clock_behind(body.secs);
+    Json(json!({ "behind_secs": behind })).into_response()
 }
 
 async fn token_calls(AxumState(state): AxumState<State>) -> Response {

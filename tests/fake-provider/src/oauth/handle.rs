@@ -227,6 +227,15 @@ impl OauthControl {
         })
     }
 
+    /// Sets the fake clock `secs` behind the real one (on top of any advance): a provider
+    /// whose clock lags the gateway's. `0` puts it back. Returns the lag.
+    pub fn set_clock_behind(&self, secs: u64) -> u64 {
+        self.state.with(|inner| {
+            inner.oauth.clock_behind_secs = secs;
+            secs
+        })
+    }
+
     /// A grant and tokens for `user`, without any flow (for API tests).
     pub fn mint_tokens(&self, app: App, user: &str, scopes: &[&str]) -> MintedTokens {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();

@@ -60,6 +60,11 @@ pub use token::{JWT_BEARER, MintedTokens};
 
 use crate::state::State;
 
+// Entry points for the generic app, which routes by request shape ([`crate::generic`]).
+pub(crate) use authorize::answer_get as authorize_by_shape;
+pub(crate) use revoke::revoke as revoke_by_shape;
+pub(crate) use token::endpoint as token_by_shape;
+
 /// The authorize endpoint of `app`, relative to its authorize prefix.
 pub fn authorize_routes(app: App) -> Router<State> {
     authorize::routes(app)

@@ -36,7 +36,8 @@ pub fn routes(app: App) -> Router<State> {
     )
 }
 
-fn revoke(
+/// One revocation request of `app` (also for apps routed by request shape).
+pub(crate) fn revoke(
     inner: &mut Inner,
     app: App,
     query: Option<&str>,

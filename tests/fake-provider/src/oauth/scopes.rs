@@ -7,7 +7,7 @@ use super::app::App;
 pub fn parse(app: App, text: Option<&str>) -> Vec<String> {
     let separators: &[char] = match app {
         App::Github | App::Slack => &[',', ' '],
-        App::Notion | App::Google | App::Atlassian | App::Salesforce => &[' '],
+        App::Notion | App::Google | App::Atlassian | App::Salesforce | App::Generic => &[' '],
     };
     let mut scopes: Vec<String> = Vec::new();
     for scope in text.unwrap_or("").split(separators) {

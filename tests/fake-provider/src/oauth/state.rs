@@ -25,13 +25,17 @@ pub struct OauthState {
     pub pending: HashMap<String, AuthRequest>,
     /// Seconds added to the real clock (to expire codes and tokens without waiting).
     pub clock_offset_secs: u64,
+    /// Seconds taken off the real clock (a provider whose clock runs behind the gateway's).
+    pub clock_behind_secs: u64,
     pub journal: Journal,
 }
 
 impl OauthState {
     /// The fake clock: Unix seconds, plus the offset tests added.
     pub fn now(&self) -> u64 {
-        real_now().saturating_add(self.clock_offset_secs)
+        real_now()
+            .saturating_add(self.clock_offset_secs)
+            .saturating_sub(self.clock_behind_secs)
     }
 
     /// `app`'s settings (its defaults until changed).

@@ -62,7 +62,7 @@ pub fn app_fields(
         App::Notion => issued.extra = crate::notion::oauth_token_fields(inner, &grant.user),
         App::Salesforce => crate::salesforce::oauth_token_fields(inner, &grant, client, issued),
         App::Slack => crate::slack::oauth_token_fields(inner, &grant, issued),
-        App::Github | App::Google | App::Atlassian => {}
+        App::Github | App::Google | App::Atlassian | App::Generic => {}
     }
 }
 

@@ -40,7 +40,8 @@ pub fn routes(app: App) -> Router<State> {
     )
 }
 
-async fn endpoint(app: App, state: State, headers: HeaderMap, body: Bytes) -> Response {
+/// One token request of `app` (also for apps routed by request shape).
+pub(crate) async fn endpoint(app: App, state: State, headers: HeaderMap, body: Bytes) -> Response {
     let accept_json = reply::wants_json(headers.get("accept").and_then(|v| v.to_str().ok()));
     let params = Params::from_body(&headers, &body);
     let grant_type = params
