@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod build;
 pub mod gateway;
+pub mod mcp;
 pub mod oidc;
 pub mod process;
 pub mod variant;
