@@ -637,3 +637,43 @@ async fn a_legacy_session_serves_only_the_principal_that_opened_it() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(message(resp).await["result"]["tools"].is_array());
 }
+
+#[tokio::test]
+async fn insufficient_scope_comes_with_a_link_for_the_missing_scopes_and_then_the_call_works() {
+    let s = common::oauth_stack("").await;
+    common::github(&s).await;
+    let (link, _) = common::connect_link(&s, "github_get_user", "octocat").await;
+    let done = common::consent(&mut e2e::browser::Browser::new(), &link).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+
+    let issue = json!({"owner": "octocat", "repo": "hello-world", "title": "From MCP"});
+    let scenario = Scenario::new(&s.gw.base_url, &s.gw.agent_key)
+        .user("octocat")
+        .version("2026-07-28")
+        .call("github_create_issue", issue.clone())
+        .pause()
+        .call("github_create_issue", issue);
+    let mut c = McpClient::start(Sdk::TypeScriptV2, &scenario);
+    c.expect("connected").await;
+    let refused = c.expect("result").await;
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert_eq!(refused["structured"]["code"], "insufficient_scope");
+    assert_eq!(refused["structured"]["missing_scopes"], json!(["repo"]));
+    let text = refused["text"].as_str().expect("text");
+    assert!(text.contains("(repo)"), "{text}");
+    let link = link_in(text, &s.gw.base_url);
+    c.expect("paused").await;
+    let granted = common::consent(&mut e2e::browser::Browser::new(), &link).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+    c.reply("go");
+    let created = c.expect("result").await;
+    assert_eq!(created["isError"], false, "{created}");
+    c.finish().await;
+    for r in s.fake.requests() {
+        assert!(
+            !format!("{:?}", r.headers).contains(&s.gw.agent_key),
+            "the agent key reached {}",
+            r.path
+        );
+    }
+}
