@@ -69,11 +69,12 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         .ok()
         .flatten()
         .or_else(|| request.uri().authority().map(|a| a.as_str()));
-    let origin = match header_text(headers, header::ORIGIN.as_str()) {
-        Ok(o) => o,
-        Err(()) => Some("\u{0}"),
+    // An Origin that is not even text is no origin we allow.
+    let checked = match header_text(headers, header::ORIGIN.as_str()) {
+        Ok(origin) => gate.policy.check(host, origin),
+        Err(()) => Err(GuardError::ForeignOrigin),
     };
-    if let Err(e) = gate.policy.check(host, origin) {
+    if let Err(e) = checked {
         tracing::warn!(reason = %e, "refused an MCP request (DNS rebinding defence)");
         return match e {
             GuardError::BadHost => refuse(
