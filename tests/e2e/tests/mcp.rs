@@ -677,3 +677,38 @@ async fn insufficient_scope_comes_with_a_link_for_the_missing_scopes_and_then_th
         );
     }
 }
+
+/// The user accepts first and connects afterwards: the call waits for them, then completes.
+async fn an_accepted_elicitation_waits_for_the_user(sdk: Sdk, version: &str) {
+    let s = stack("").await;
+    s.fake.add_linear_key(KEY, "Bob");
+    let scenario = Scenario::new(&s.gw.base_url, &s.gw.agent_key)
+        .user("bob")
+        .version(version)
+        .elicitation()
+        .call("linear_get_viewer", json!({}));
+    let mut c = McpClient::start(sdk, &scenario);
+    c.expect("connected").await;
+    let asked = c.expect("elicitation").await;
+    let link = asked["url"].as_str().expect("url").to_string();
+    c.reply("accept");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    connect_linear(&link).await;
+    let done = c.expect("result").await;
+    assert_eq!(done["isError"], false, "{done}");
+    assert!(
+        done["text"].as_str().expect("text").contains("Bob"),
+        "{done}"
+    );
+    c.finish().await;
+}
+
+#[tokio::test]
+async fn typescript_sdk_2025_11_25_call_waits_for_the_user_after_accepting() {
+    an_accepted_elicitation_waits_for_the_user(Sdk::TypeScriptV1, "auto").await;
+}
+
+#[tokio::test]
+async fn python_sdk_2026_07_28_call_waits_for_the_user_after_accepting() {
+    an_accepted_elicitation_waits_for_the_user(Sdk::Python, "2026-07-28").await;
+}
