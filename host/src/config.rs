@@ -74,6 +74,9 @@ pub struct Config {
     /// Connection health probes.
     #[serde(default)]
     pub health: HealthConfig,
+    /// The MCP endpoint (`/mcp`).
+    #[serde(default)]
+    pub mcp: crate::mcp::McpSettings,
 }
 
 /// Hot-loading settings.

@@ -18,6 +18,7 @@ pub mod health;
 pub mod hotload;
 pub mod ids;
 pub mod jobs;
+pub mod mcp;
 pub mod plugin;
 pub mod policy;
 pub mod testhooks;

@@ -115,9 +115,15 @@ pub fn plugins() -> Result<()> {
     Ok(())
 }
 
-/// The Node projects the tests run: a real OpenID provider, a Standard Webhooks receiver, and
-/// the Playwright scripts that drive Chromium through the connect pages.
-const NODE_PROJECTS: &[&str] = &["tests/oidc", "tests/webhook-receiver", "tests/browser"];
+/// The Node projects the tests run: a real OpenID provider, a Standard Webhooks receiver, the
+/// Playwright scripts that drive Chromium through the connect pages, and the MCP clients of the
+/// official TypeScript SDKs.
+const NODE_PROJECTS: &[&str] = &[
+    "tests/oidc",
+    "tests/webhook-receiver",
+    "tests/browser",
+    "tests/mcp-clients",
+];
 
 /// Install the test Node projects' packages (`npm ci`, exactly as locked) when they are missing
 /// or a lockfile changed since the last install; a no-op otherwise.
@@ -150,6 +156,54 @@ fn node_project(dir: &Path) -> Result<()> {
             dir.display()
         ),
     }
+    std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(())
+}
+
+/// The virtualenv holding the official Python MCP client (`mcp` from PyPI) for the tests.
+pub fn python_venv() -> PathBuf {
+    root().join("target").join("mcp-venv")
+}
+
+/// Create `target/mcp-venv` with the pinned packages of `tests/mcp-clients/requirements.txt`
+/// when it is missing or the requirements changed since the last install; a no-op otherwise.
+pub fn python_deps() -> Result<()> {
+    let requirements = root()
+        .join("tests")
+        .join("mcp-clients")
+        .join("requirements.txt");
+    let wanted = std::fs::read(&requirements)
+        .with_context(|| format!("reading {}", requirements.display()))?;
+    let venv = python_venv();
+    let stamp = venv.join(".latchkey-installed-requirements.txt");
+    if std::fs::read(&stamp).is_ok_and(|installed| installed == wanted) {
+        return Ok(());
+    }
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        eprintln!("xtask: creating {}", venv.display());
+        let python3 = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        run(Command::new(&python3).args(["-m", "venv"]).arg(&venv)).with_context(|| {
+            format!(
+                "Python 3.10+ with the venv module is needed for the MCP client tests ({python3})"
+            )
+        })?;
+    }
+    eprintln!(
+        "xtask: installing the Python MCP client into {}",
+        venv.display()
+    );
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-r",
+        ])
+        .arg(&requirements))?;
     std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))?;
     Ok(())
 }

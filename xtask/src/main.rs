@@ -3,10 +3,12 @@
 //! - `cargo xtask demo`  — build everything, start the fake provider and the gateway, print a
 //!   tool call to try.
 //! - `cargo xtask test`  — build plugins and fixtures, install the test Node projects' npm
-//!   packages and Debian's Chromium (for the browser tests), then run the whole test suite.
+//!   packages, the Python MCP client and Debian's Chromium (for the browser tests), then run
+//!   the whole test suite.
 //! - `cargo xtask build-plugins` — build the bundled connectors and the test fixtures.
 //! - `cargo xtask node-deps` — install the test Node projects' npm packages (`tests/oidc`,
-//!   `tests/webhook-receiver`, `tests/browser`).
+//!   `tests/webhook-receiver`, `tests/browser`, `tests/mcp-clients`).
+//! - `cargo xtask python-deps` — create `target/mcp-venv` with the pinned Python MCP client.
 //! - `cargo xtask chromium` — install Debian's Chromium (`/usr/bin/chromium`) when missing.
 //! - `cargo xtask bench` — release build, then the benchmarks.
 
@@ -28,8 +30,10 @@ struct Cli {
 enum Command {
     /// Build the connector plugins (and test fixtures) for wasm32-wasip2.
     BuildPlugins,
-    /// Install the test Node projects' npm packages (`npm ci`) when needed.
+    /// Install the test Node projects' npm packages (`npm ci` in each) when needed.
     NodeDeps,
+    /// Create target/mcp-venv with the pinned Python MCP client when needed.
+    PythonDeps,
     /// Install Debian's Chromium (`/usr/bin/chromium`, for the browser tests) when missing.
     Chromium,
     /// Run the gateway with SQLite, the bundled plugins and a local fake provider.
@@ -55,11 +59,13 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::BuildPlugins => build::plugins(),
         Command::NodeDeps => build::node_deps(),
+        Command::PythonDeps => build::python_deps(),
         Command::Chromium => chromium::ensure(),
         Command::Demo { port } => demo::run(port),
         Command::Test { args } => {
             build::plugins()?;
             build::node_deps()?;
+            build::python_deps()?;
             chromium::ensure()?;
             let mut cmd = build::cargo();
             cmd.args(["test", "--workspace", "--no-fail-fast"]);

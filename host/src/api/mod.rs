@@ -115,6 +115,7 @@ pub fn router(app: Arc<App>) -> Router {
                 .get(groups::get)
                 .delete(groups::delete),
         )
+        .merge(crate::mcp::routes(&app))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -5,6 +5,7 @@ pub mod browser;
 pub mod build;
 pub mod chromium;
 pub mod gateway;
+pub mod mcp;
 pub mod oidc;
 pub mod process;
 pub mod variant;

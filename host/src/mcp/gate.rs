@@ -1,0 +1,153 @@
+//! What every `/mcp` request passes before the MCP server sees it: the DNS-rebinding check
+//! (403), bearer authentication with an RFC 9728 challenge (401), the `Latchkey-User` header,
+//! and the binding of legacy sessions to the principal that opened them.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::bindings::{Access, SessionBindings};
+use super::guard::{GuardError, OriginPolicy};
+use super::{SESSION_HEADER, USER_HEADER, metadata};
+use crate::api::caller::AgentCaller;
+use crate::api::problem::Problem;
+use crate::app::App;
+use crate::vault::KeyKind;
+
+/// The authenticated caller of one MCP request, as the MCP server reads it.
+#[derive(Debug, Clone)]
+pub struct McpCaller {
+    /// The agent key or user session presented as the bearer token.
+    pub caller: AgentCaller,
+    /// The user named by the agent's host app in `Latchkey-User` (agent keys), never by the model.
+    pub user: Option<String>,
+}
+
+impl McpCaller {
+    /// Who may use a legacy session this caller opens: the agent key, or the agent key and
+    /// the user of a user session (so a renewed session token keeps its MCP session).
+    pub fn principal(&self) -> String {
+        let key = &self.caller.0;
+        match (key.kind, key.user_id.as_deref()) {
+            (KeyKind::Session, Some(user)) => {
+                format!(
+                    "agent:{}/user:{user}",
+                    crate::policy::accountable_agent(key)
+                )
+            }
+            _ => format!("agent:{}", key.id),
+        }
+    }
+}
+
+/// State of the gate.
+#[derive(Debug)]
+pub struct Gate {
+    pub app: Arc<App>,
+    pub policy: OriginPolicy,
+    pub bindings: SessionBindings,
+}
+
+fn refuse(status: StatusCode, code: &'static str, title: &'static str, detail: &str) -> Response {
+    Problem::new(status, code, title, detail).into_response()
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ()> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| ()),
+    }
+}
+
+/// The middleware in front of the MCP server.
+pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host = header_text(headers, header::HOST.as_str())
+        .ok()
+        .flatten()
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    // An Origin that is not even text is no origin we allow.
+    let checked = match header_text(headers, header::ORIGIN.as_str()) {
+        Ok(origin) => gate.policy.check(host, origin),
+        Err(()) => Err(GuardError::ForeignOrigin),
+    };
+    if let Err(e) = checked {
+        tracing::warn!(reason = %e, "refused an MCP request (DNS rebinding defence)");
+        return match e {
+            GuardError::BadHost => refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request is malformed",
+                &e.to_string(),
+            ),
+            GuardError::ForeignHost | GuardError::ForeignOrigin => refuse(
+                StatusCode::FORBIDDEN,
+                "forbidden_origin",
+                "Cross-origin request refused",
+                &e.to_string(),
+            ),
+        };
+    }
+
+    let presented = headers.contains_key(header::AUTHORIZATION);
+    let (mut parts, body) = request.into_parts();
+    let caller = match AgentCaller::from_request_parts(&mut parts, &gate.app).await {
+        Ok(c) => c,
+        Err(mut problem) => {
+            if problem.status == StatusCode::UNAUTHORIZED {
+                problem.challenge = Some(metadata::challenge(&gate.app, presented));
+            }
+            return problem.into_response();
+        }
+    };
+    let user = match header_text(&parts.headers, USER_HEADER) {
+        Ok(u) => u.map(str::to_string),
+        Err(()) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request is malformed",
+                "the Latchkey-User header is not valid text",
+            );
+        }
+    };
+    let who = McpCaller { caller, user };
+    let principal = who.principal();
+    let session = header_text(&parts.headers, SESSION_HEADER)
+        .ok()
+        .flatten()
+        .map(str::to_string);
+    if let Some(id) = &session
+        && gate.bindings.check(id, &principal) == Access::Denied
+    {
+        tracing::warn!("refused an MCP session opened by another principal");
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "session_not_found",
+            "No such session",
+            "no MCP session with that id; initialize a new one",
+        );
+    }
+    let method = parts.method.clone();
+    parts.extensions.insert(who);
+    let response = next.run(Request::from_parts(parts, body)).await;
+
+    if let Some(opened) = response
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        && session.as_deref() != Some(opened)
+    {
+        gate.bindings.bind(opened, &principal);
+    }
+    if method == Method::DELETE
+        && response.status().is_success()
+        && let Some(id) = &session
+    {
+        gate.bindings.forget(id);
+    }
+    response
+}
