@@ -1,8 +1,9 @@
 //! `cargo xtask demo`: a whole agent → gateway → connector → app flow on one machine, no
-//! internet: the fake provider stands in for Notion and Linear.
+//! internet: the fake provider stands in for GitHub, Jira, Salesforce, Slack, Notion and
+//! Linear (their OAuth servers included), and the person connecting is you, in a browser.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
@@ -11,6 +12,26 @@ use crate::build;
 
 const NOTION_TOKEN: &str = "secret_demo_notion_token";
 const LINEAR_KEY: &str = "lin_api_demo_key";
+/// OAuth clients the demo registers with the fake provider and configures in the gateway:
+/// (connector, fake app, client auth).
+const OAUTH_APPS: &[(&str, &str, &str)] = &[
+    ("github", "github", "post"),
+    ("jira", "atlassian", "post"),
+    ("salesforce", "salesforce", "post"),
+    ("slack", "slack", "basic"),
+];
+/// Where each real origin goes on the fake provider.
+const ROUTES: &[(&str, &str)] = &[
+    ("https://api.notion.com", "/notion"),
+    ("https://api.linear.app", "/linear"),
+    ("https://github.com", "/github-web"),
+    ("https://api.github.com", "/github"),
+    ("https://auth.atlassian.com", "/atlassian-auth"),
+    ("https://api.atlassian.com", "/atlassian"),
+    ("https://login.salesforce.com", "/salesforce-login"),
+    ("https://acme.my.salesforce.com", "/salesforce"),
+    ("https://slack.com", "/slack"),
+];
 
 /// Kills the child processes when the demo ends, however it ends.
 struct Children(Vec<Child>);
@@ -49,7 +70,14 @@ fn spawn_and_wait_for_url(cmd: &mut Command, prefix: &str) -> Result<(Child, Str
 fn latchkey(bin: &Path, config: &Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.arg("--config").arg(config);
+    for (connector, _, _) in OAUTH_APPS {
+        cmd.env(secret_env(connector), format!("demo-{connector}-secret"));
+    }
     cmd
+}
+
+fn secret_env(connector: &str) -> String {
+    format!("LATCHKEY_DEMO_{}_SECRET", connector.to_ascii_uppercase())
 }
 
 fn output_of(cmd: &mut Command, stdin: Option<&str>) -> Result<String> {
@@ -70,6 +98,33 @@ fn output_of(cmd: &mut Command, stdin: Option<&str>) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+fn config_text(port: u16, plugins: &Path, fake_url: &str) -> String {
+    let mut c = format!(
+        "# Demo configuration written by `cargo xtask demo`.\n\
+         listen = \"127.0.0.1:{port}\"\n\
+         data_dir = \"data\"\n\
+         plugins_dir = {plugins:?}\n\n\
+         [egress]\n\
+         # The fake provider runs on loopback: allow it explicitly (never in production).\n\
+         allow_private_addresses = true\n\n\
+         [egress.overrides]\n"
+    );
+    for (origin, prefix) in ROUTES {
+        c.push_str(&format!("{origin:?} = \"{fake_url}{prefix}\"\n"));
+    }
+    for (connector, _, _) in OAUTH_APPS {
+        c.push_str(&format!(
+            "\n[connectors.{connector}.oauth]\nclient_id = \"demo-{connector}\"\nclient_secret_env = {:?}\n",
+            secret_env(connector)
+        ));
+    }
+    c.push_str(
+        "\n[packs.sales-ops]\ndescription = \"The seed example: Jira, Salesforce and Slack\"\n\
+         tools = [\"jira_create_issue\", \"jira_update_issue\", \"salesforce_get_account\", \"slack_post_message\"]\n",
+    );
+    c
+}
+
 /// Build, start the fake provider and the gateway, print what to try, wait for Ctrl-C.
 pub fn run(port: u16) -> Result<()> {
     build::plugins()?;
@@ -84,42 +139,56 @@ pub fn run(port: u16) -> Result<()> {
         std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
     std::fs::create_dir_all(&dir)?;
+    let url = format!("http://127.0.0.1:{port}");
 
     let mut children = Children(Vec::new());
-    let (fake, fake_url) = spawn_and_wait_for_url(
-        Command::new(&fake_bin).args([
-            "--listen",
-            "127.0.0.1:0",
-            "--notion-token",
-            NOTION_TOKEN,
-            "--notion-user",
-            "Alice",
-            "--linear-key",
-            LINEAR_KEY,
-            "--linear-user",
-            "Alice",
-        ]),
-        "fake-provider listening on ",
-    )?;
+    let mut fake = Command::new(&fake_bin);
+    fake.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--notion-token",
+        NOTION_TOKEN,
+        "--notion-user",
+        "Alice",
+        "--linear-key",
+        LINEAR_KEY,
+        "--linear-user",
+        "Alice",
+    ]);
+    for (connector, app, auth) in OAUTH_APPS {
+        let client = format!(
+            r#"{{"app":"{app}","client_id":"demo-{connector}","client_secret":"demo-{connector}-secret","redirect_uris":["{url}/v1/oauth/callback/{connector}"],"auth_method":"{auth}"}}"#
+        );
+        fake.arg("--oauth-client").arg(client);
+    }
+    let (fake, fake_url) = spawn_and_wait_for_url(&mut fake, "fake-provider listening on ")?;
     children.0.push(fake);
+    // Show the provider's consent page, so connecting is something you do in the browser.
+    for (_, app, _) in OAUTH_APPS {
+        let status = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-X",
+                "PUT",
+                "-H",
+                "content-type: application/json",
+            ])
+            .arg("-d")
+            .arg(r#"{"user":"Ada Lovelace","grant":"all","page":true}"#)
+            .arg(format!("{fake_url}/_fake/oauth/{app}/consent"))
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!(
+                "xtask: could not switch the fake {app} consent to a page (is curl installed?); it will auto-approve"
+            );
+        }
+    }
 
-    let plugins: PathBuf = root.join("target").join("plugins");
     let config = dir.join("latchkey.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "# Demo configuration written by `cargo xtask demo`.\n\
-             listen = \"127.0.0.1:{port}\"\n\
-             data_dir = \"data\"\n\
-             plugins_dir = {plugins:?}\n\n\
-             [egress]\n\
-             # The fake provider runs on loopback: allow it explicitly (never in production).\n\
-             allow_private_addresses = true\n\n\
-             [egress.overrides]\n\
-             \"https://api.notion.com\" = \"{fake_url}/notion\"\n\
-             \"https://api.linear.app\" = \"{fake_url}/linear\"\n"
-        ),
-    )?;
+    let plugins = root.join("target").join("plugins");
+    std::fs::write(&config, config_text(port, &plugins, &fake_url))?;
 
     let admin_key = output_of(
         latchkey(&latchkey_bin, &config).args(["admin-key", "create", "--name", "demo-admin"]),
@@ -147,37 +216,54 @@ pub fn run(port: u16) -> Result<()> {
         Some(NOTION_TOKEN),
     )?;
 
-    let (gateway, url) = spawn_and_wait_for_url(
+    let (gateway, served) = spawn_and_wait_for_url(
         latchkey(&latchkey_bin, &config).arg("serve"),
         "latchkey listening on ",
     )?;
     children.0.push(gateway);
+    let call = |tool: &str, input: &str| {
+        format!(
+            "curl -s {served}/v1/tools/{tool}/call -H 'Authorization: Bearer {agent_key}' \\\n        -H 'Content-Type: application/json' -d '{{\"user_id\":\"alice\",\"input\":{input}}}'"
+        )
+    };
 
     println!(
         r#"
-Latchkey is running at {url} (fake provider at {fake_url}); data in .latchkey-demo/.
+Latchkey is running at {served} (fake provider at {fake_url}); data in .latchkey-demo/.
 
 Agent key:  {agent_key}
 Admin key:  {admin_key}
 
 1. The tools an agent sees:
-   curl -s {url}/v1/tools -H 'Authorization: Bearer {agent_key}'
+   curl -s {served}/v1/tools -H 'Authorization: Bearer {agent_key}'
 
-2. Alice has connected Notion: search her pages (the gateway injects her token; the plugin never sees it):
-   curl -s {url}/v1/tools/notion_search/call -H 'Authorization: Bearer {agent_key}' \
-        -H 'Content-Type: application/json' -d '{{"user_id":"alice","input":{{"query":"Sandbox"}}}}'
+2. Alice's Notion key is already stored: search her pages (the gateway injects the key; the
+   connector never sees it):
+   {}
 
-3. Alice has not connected Linear yet: the answer is `authorization_required`, with instructions:
-   curl -s {url}/v1/tools/linear_get_viewer/call -H 'Authorization: Bearer {agent_key}' \
-        -H 'Content-Type: application/json' -d '{{"user_id":"alice","input":{{}}}}'
+3. Alice has not connected GitHub: the answer is `authorization_required` with a connect_url.
+   {}
+   Open the connect_url in your browser, choose "Continue to GitHub", then "Allow" on the
+   (fake) GitHub consent page. Run the same command again: it now works.
 
-4. Connect it (the key the fake Linear accepts is {LINEAR_KEY}), then repeat step 3:
-   curl -s {url}/v1/admin/connections -H 'Authorization: Bearer {admin_key}' \
-        -H 'Content-Type: application/json' \
-        -d '{{"connector":"linear","user_id":"alice","credential":{{"type":"api_key","key":"{LINEAR_KEY}"}}}}'
+4. Connect a whole tool pack at once (Jira, Salesforce, Slack), asking each app for only the
+   permissions the pack's tools need:
+   curl -s {served}/v1/pack-sessions -H 'Authorization: Bearer {agent_key}' \
+        -H 'Content-Type: application/json' -d '{{"pack":"sales-ops","user_id":"alice"}}'
+   Open its "url" and follow the steps. Then, e.g.:
+   {}
+
+5. What happened, tamper-evident:  curl -s {served}/v1/admin/audit -H 'Authorization: Bearer {admin_key}'
+   Auth problems before production:  target/debug/latchkey check --all --plugins-dir target/plugins
 
 Press Ctrl-C to stop.
-"#
+"#,
+        call("notion_search", "{\"query\":\"Sandbox\"}"),
+        call("github_get_user", "{}"),
+        call(
+            "slack_post_message",
+            "{\"channel\":\"general\",\"text\":\"Hello from Latchkey\"}"
+        ),
     );
     std::io::stdout().flush()?;
     if let Some(gateway) = children.0.last_mut() {
