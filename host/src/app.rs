@@ -112,7 +112,7 @@ impl App {
     /// Start the background work of a serving gateway: alert deliveries, job workers, health
     /// probes. (Tests and benchmarks that only need request handling skip this.)
     pub fn spawn_background(self: &Arc<Self>) {
-        crate::alerts::deliver::spawn(self.clone());
+        drop(crate::alerts::deliver::spawn(self.clone())); // runs for the process lifetime
         crate::jobs::spawn_workers(self.clone());
         crate::health::probe::spawn(self.clone());
     }

@@ -13,8 +13,8 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::vault::alerts::{self, Delivery};
 
-/// Run deliveries until the process ends.
-pub fn spawn(app: Arc<App>) {
+/// Run deliveries until the process ends (or the handle is aborted).
+pub fn spawn(app: Arc<App>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let sent = match round(&app).await {
@@ -37,7 +37,7 @@ pub fn spawn(app: Arc<App>) {
                 _ = tokio::time::sleep(wait) => {}
             }
         }
-    });
+    })
 }
 
 async fn round(app: &App) -> Result<usize, crate::vault::VaultError> {

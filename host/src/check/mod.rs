@@ -21,6 +21,7 @@
 //! Plus the scenario files' sequences ([`scenario_file`]) and the mistake checks
 //! ([`lints`]). Results: [`report`] (terminal and JSON) and [`junit`].
 
+pub mod alert_inbox;
 pub mod browser;
 pub mod bundled;
 pub mod client;

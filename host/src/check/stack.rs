@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::CheckError;
+use super::alert_inbox::AlertInbox;
 use super::client::Gateway;
 use super::egress_log::EgressLog;
 use crate::app::App;
@@ -33,6 +34,9 @@ pub struct Stack {
     pub pack_key: SecretString,
     pub plugin: Arc<LoadedPlugin>,
     pub egress: Arc<EgressLog>,
+    /// Where the gateway's alert webhooks arrive.
+    pub alerts: AlertInbox,
+    alert_worker: JoinHandle<()>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -42,8 +46,11 @@ fn toml_string(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
 
-/// The configuration of a kit gateway.
-fn config_text(overrides: &BTreeMap<String, String>, tools: &[String]) -> String {
+/// The file (in the gateway's folder) holding the alert webhook's signing secret.
+const ALERT_SECRET_FILE: &str = "alert-webhook.secret";
+
+/// The configuration of a kit gateway, its alerts sent to `alerts_url`.
+fn config_text(overrides: &BTreeMap<String, String>, tools: &[String], alerts_url: &str) -> String {
     let mut text = String::from(
         "data_dir = \"data\"\nplugins_dir = \"plugins\"\n\n[hotload]\npoll_interval_ms = 0\ncache = false\n\n[health]\nprobe_interval_seconds = 0\n\n[egress]\nallow_private_addresses = true\n\n[egress.overrides]\n",
     );
@@ -54,6 +61,11 @@ fn config_text(overrides: &BTreeMap<String, String>, tools: &[String]) -> String
     let list: Vec<String> = tools.iter().map(|t| toml_string(t)).collect();
     text.push_str(&list.join(", "));
     text.push_str("]\n");
+    text.push_str(&format!(
+        "\n[alerts]\nretry_base_ms = 100\nretry_max_ms = 1000\n\n[[alerts.webhooks]]\nname = \"latchkey-check\"\nurl = {}\nsecret_file = {}\n",
+        toml_string(alerts_url),
+        toml_string(ALERT_SECRET_FILE)
+    ));
     text
 }
 
@@ -76,7 +88,8 @@ impl Stack {
         std::fs::create_dir_all(&plugins).map_err(|e| setup("plugins folder")(e.to_string()))?;
         std::fs::copy(plugin_file, plugins.join(format!("{connector_id}.wasm")))
             .map_err(|e| setup("copying the plugin")(e.to_string()))?;
-        let config = Config::parse(&config_text(overrides, tools), dir.path())
+        let alerts = AlertInbox::start(&dir.path().join(ALERT_SECRET_FILE)).await?;
+        let config = Config::parse(&config_text(overrides, tools, &alerts.url), dir.path())
             .map_err(|e| setup("gateway configuration")(e.to_string()))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -92,6 +105,9 @@ impl Stack {
                 "the gateway did not load connector {connector_id:?}"
             ))
         })?;
+        // Alerts are delivered as in production; probes and proactive refresh stay off, so
+        // the scenarios decide when the provider is asked for tokens.
+        let alert_worker = crate::alerts::deliver::spawn(app.clone());
         let egress = Arc::new(EgressLog::default());
         let _ = app.outbound_tap.set(egress.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -132,6 +148,8 @@ impl Stack {
             pack_key,
             plugin,
             egress,
+            alerts,
+            alert_worker,
             stop: Some(stop),
             server: Some(server),
             _dir: dir,
@@ -140,6 +158,7 @@ impl Stack {
 
     /// Stop serving and wait for the server to end (the folder goes with the value).
     pub async fn shutdown(mut self) {
+        self.alert_worker.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -160,11 +179,16 @@ mod tests {
             "http://127.0.0.1:9/generic/api.acme.test".to_string(),
         )]
         .into();
-        let text = config_text(&overrides, &["acme_get".into(), "acme_put".into()]);
+        let text = config_text(
+            &overrides,
+            &["acme_get".into(), "acme_put".into()],
+            "http://127.0.0.1:9/alerts",
+        );
         let config = Config::parse(&text, Path::new("/tmp/x")).expect("valid config");
         assert!(config.egress.allow_private_addresses);
         assert_eq!(config.egress.overrides.len(), 1);
         assert_eq!(config.packs[PACK].tools, ["acme_get", "acme_put"]);
         assert_eq!(config.hotload.poll_interval_ms, 0);
+        assert_eq!(config.alerts.webhooks.len(), 1);
     }
 }

@@ -101,6 +101,8 @@ async fn invalid_grant_seen(
         )
     })?;
     let reason = open[0].reason.clone();
+    run.delivered_once(&c.id, crate::alerts::OPENED, Some(&reason))
+        .await?;
     let link = answer.body["connect_url"]
         .as_str()
         .ok_or_else(|| Fail("reauthorization_required carries no connect_url".into()))?;
@@ -114,8 +116,10 @@ async fn invalid_grant_seen(
     ensure(resolved, || {
         "the alert stayed open after the user reconnected".into()
     })?;
+    run.delivered_once(&c.id, crate::alerts::RESOLVED, None)
+        .await?;
     Ok(Verdict::Pass(vec![format!(
-        "one alert (reason {reason}), resolved after reconnecting"
+        "one alert (reason {reason}) delivered, resolved after reconnecting"
     )]))
 }
 
@@ -200,6 +204,8 @@ async fn scope_removed(run: &Run<'_>) -> ScenarioResult {
     ensure(drift.missing_scopes.contains(&scope), || {
         format!("the alert lists {:?}, not {scope}", drift.missing_scopes)
     })?;
+    run.delivered_once(&c.id, crate::alerts::OPENED, Some("scope_changed"))
+        .await?;
     let again = run.call(key, user, &tool.tool.name, &tool.input).await?;
     ensure(
         again.code() == "insufficient_scope" && missing_scopes(&again.body).contains(&scope),
@@ -213,7 +219,7 @@ async fn scope_removed(run: &Run<'_>) -> ScenarioResult {
         "scope drift must not end the connection (tools without the scope still work)".into()
     })?;
     Ok(Verdict::Pass(vec![format!(
-        "{scope} withdrawn: one scope_changed alert, {} answers insufficient_scope",
+        "{scope} withdrawn: one scope_changed alert delivered, {} answers insufficient_scope",
         tool.tool.name
     )]))
 }
@@ -281,6 +287,8 @@ async fn rate_limited_seen(
     ensure(alerts.is_empty(), || {
         format!("a 429 raised {} alert(s)", alerts.len())
     })?;
+    let sent = run.stack.alerts.of(&c.id, crate::alerts::OPENED).len();
+    ensure(sent == 0, || format!("a 429 sent {sent} alert webhook(s)"))?;
     Ok(Verdict::Pass(vec![
         "token_refresh_unavailable, one token request, the connection active, no alert".into(),
     ]))

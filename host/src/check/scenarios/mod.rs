@@ -320,6 +320,45 @@ impl<'a> Run<'a> {
             })
             .await?)
     }
+
+    /// Check that the gateway delivered exactly one signed `event` webhook for a connection
+    /// (with `reason`, when given): an alert recorded but never sent reaches no operator.
+    pub async fn delivered_once(
+        &self,
+        connection_id: &str,
+        event: &str,
+        reason: Option<&str>,
+    ) -> Result<(), Fail> {
+        let inbox = &self.stack.alerts;
+        let got = inbox
+            .wait_for(connection_id, event, std::time::Duration::from_secs(10))
+            .await;
+        // A duplicate would follow the first delivery closely: give it a moment to show.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let got = if got.is_empty() {
+            got
+        } else {
+            inbox.of(connection_id, event)
+        };
+        ensure(got.len() == 1, || {
+            format!(
+                "{} `{event}` webhooks were delivered (want exactly 1)",
+                got.len()
+            )
+        })?;
+        ensure(got[0].signed, || {
+            format!("the `{event}` webhook's signature does not verify")
+        })?;
+        if let Some(reason) = reason {
+            ensure(got[0].reason == reason, || {
+                format!(
+                    "the `{event}` webhook says reason {:?}, not {reason}",
+                    got[0].reason
+                )
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// The vars with `step`'s saves applied from `output`.

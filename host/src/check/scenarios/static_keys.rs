@@ -176,8 +176,10 @@ pub async fn all(run: &Run<'_>, kind: Kind, primary: bool) -> Option<(String, Va
             ensure(open == 1, || {
                 format!("{open} open alerts for the connection (want exactly 1)")
             })?;
+            run.delivered_once(&c.id, crate::alerts::OPENED, None)
+                .await?;
             Ok(Verdict::Pass(vec![format!(
-                "needs_reauth ({}), one alert",
+                "needs_reauth ({}), one alert delivered",
                 now.status_reason.unwrap_or_default()
             )]))
         },
