@@ -2,7 +2,7 @@
 //! builder, and HTTP where "attach the user's credential" is one call and the credential itself
 //! never enters the sandbox.
 //!
-//! ```ignore
+//! ```no_run
 //! use latchkey_sdk::prelude::*;
 //!
 //! /// Find pages by title.
