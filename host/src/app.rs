@@ -91,7 +91,21 @@ pub fn load_master_key(config: &Config) -> Result<MasterKey, StartError> {
 
 /// Open the vault with the master key from the environment or its file.
 pub async fn open_vault(config: &Config) -> Result<Vault, StartError> {
-    Ok(Vault::open(&config.database, load_master_key(config)?).await?)
+    open_vault_with(config, load_master_key(config)?).await
+}
+
+/// Open the vault with `master`, applying the database settings.
+async fn open_vault_with(config: &Config, master: MasterKey) -> Result<Vault, StartError> {
+    let vault = Vault::open(&config.database, master).await?;
+    if config.vault.max_size_bytes > 0 {
+        let pages = vault.db().cap_size(config.vault.max_size_bytes).await?;
+        tracing::info!(
+            max_size_bytes = config.vault.max_size_bytes,
+            max_pages = pages,
+            "database size capped"
+        );
+    }
+    Ok(vault)
 }
 
 /// Where compiled plugins are cached, and the key (derived from the master key) that
@@ -136,7 +150,7 @@ impl App {
         } else {
             None
         };
-        let vault = Vault::open(&config.database, master).await?;
+        let vault = open_vault_with(&config, master).await?;
         let mut runtime = PluginRuntime::new(&EngineSettings {
             max_instances: config.engine.max_instances,
             max_memory_bytes: config.engine.max_memory_bytes,

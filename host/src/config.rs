@@ -77,6 +77,20 @@ pub struct Config {
     /// The MCP endpoint (`/mcp`).
     #[serde(default)]
     pub mcp: crate::mcp::McpSettings,
+    /// The database itself.
+    #[serde(default)]
+    pub vault: VaultConfig,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VaultConfig {
+    /// Largest size the database may grow to, in bytes (0: no cap). Past it, writes are refused
+    /// as on a full disk (`storage_unavailable`) and nothing stored is lost: a cap keeps a
+    /// runaway (an audit flood, say) from filling the disk other services share. Never below
+    /// the database's current size.
+    pub max_size_bytes: u64,
 }
 
 /// Hot-loading settings.

@@ -78,6 +78,25 @@ impl Db {
         &self.path
     }
 
+    /// Cap the database at `max_bytes` (SQLite's `max_page_count`, rounded down to whole pages;
+    /// never below the current size). Writes past the cap fail as `DiskFull`. Returns the
+    /// page count in force.
+    pub async fn cap_size(&self, max_bytes: u64) -> Result<u64, VaultError> {
+        self.write(move |c| {
+            let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let pages = max_bytes / u64::try_from(page_size).unwrap_or(4096).max(1);
+            // 0 would only query the limit: ask for at least one page (SQLite raises it to the
+            // current size).
+            let pages = i64::try_from(pages).unwrap_or(i64::MAX).max(1);
+            // The pragma answers with the limit it set (at least the current page count).
+            let set: i64 = c.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get(0)
+            })?;
+            Ok(u64::try_from(set).unwrap_or(0))
+        })
+        .await
+    }
+
     /// Run `f` on the writer connection. Writes are serialised; `f` should open a transaction
     /// when it writes more than one statement.
     pub async fn write<R, F>(&self, f: F) -> Result<R, VaultError>

@@ -147,3 +147,48 @@ async fn replacing_a_connection_keeps_its_id_and_delete_leaves_no_ciphertext() {
         .expect("count");
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn a_full_database_refuses_the_write_whole_and_keeps_everything_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (vault, a, b) = vault_with_two_users(dir.path(), [5u8; 32]).await;
+    // Cap at the current size: SQLite answers SQLITE_FULL, exactly as on a full disk.
+    let pages = vault.db().cap_size(1).await.expect("cap");
+    assert!(pages > 0);
+    let big = SecretString::from("x".repeat(64 * 1024));
+    let refused = vault
+        .put_connection(
+            api_key_connection("carol"),
+            vec![(SecretField::ApiKey, big.clone())],
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(VaultError::DiskFull(_))),
+        "{refused:?}"
+    );
+    // Nothing half-written, nothing lost, and reads still work.
+    let owners: Vec<_> = vault
+        .list_connections(None)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(owners.len(), 2);
+    assert!(owners.contains(&a.id) && owners.contains(&b.id));
+    let secret = vault
+        .read_secret(&b.id, SecretField::ApiKey)
+        .await
+        .expect("read")
+        .expect("bob's secret is still there");
+    assert_eq!(secret.expose_secret(), "bob-secret");
+    // Room again (the operator freed space): the same write succeeds.
+    vault.db().cap_size(1 << 30).await.expect("lift");
+    vault
+        .put_connection(
+            api_key_connection("carol"),
+            vec![(SecretField::ApiKey, big)],
+        )
+        .await
+        .expect("stored once there is room");
+}

@@ -509,3 +509,70 @@ async fn a_corrupt_config_or_a_broken_plugin_is_reported_clearly() {
         "{plugins}"
     );
 }
+
+/// A full disk — here the database at its configured cap, which SQLite reports exactly as a
+/// full disk — answers `storage_unavailable`, stores nothing half-way, loses nothing already
+/// acknowledged, and the gateway keeps serving calls.
+#[tokio::test]
+async fn a_full_disk_answers_storage_unavailable_and_loses_nothing() {
+    let s = stack("[vault]\nmax_size_bytes = 262144\n").await;
+    s.fake.add_notion_token("tok-alice", "Alice");
+    s.gw.set_api_key("notion", "alice", "tok-alice");
+    let gw = &s.gw;
+    let filler = "k".repeat(16_000);
+    let mut stored = Vec::new();
+    let mut refused = None;
+    for i in 0..64 {
+        let user = format!("filler-{i}");
+        let body = json!({
+            "connector": "notion",
+            "user_id": user,
+            "credential": {"type": "api_key", "key": format!("{filler}{i}")},
+        });
+        let (status, answer) = gw.post("/v1/admin/connections", &gw.admin_key, &body).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            refused = Some((user, answer));
+            break;
+        }
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        stored.push(user);
+    }
+    let (user, answer) = refused.expect("a 256 KiB database fills up within 64 writes of 16 kB");
+    assert!(!stored.is_empty(), "some writes fit before the cap");
+    assert_eq!(answer["code"], "storage_unavailable", "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("nothing was stored")),
+        "{answer}"
+    );
+    assert!(gw.wait_for_log("storage is full").await, "the log says why");
+
+    // Nothing half-stored for the refused user; every acknowledged write kept.
+    let (_, none) = gw
+        .get(
+            &format!("/v1/admin/connections?user_id={user}"),
+            &gw.admin_key,
+        )
+        .await;
+    assert_eq!(none["connections"], json!([]), "{none}");
+    let (_, all) = gw.get("/v1/admin/connections", &gw.admin_key).await;
+    let owners: Vec<&str> = all["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .filter_map(|c| c["owner"]["id"].as_str())
+        .collect();
+    for u in stored.iter().map(String::as_str).chain(["alice"]) {
+        assert!(
+            owners.contains(&u),
+            "{u} was acknowledged and must still be stored"
+        );
+    }
+
+    // Still serving: a tool call opens a stored secret and reaches the upstream.
+    let (status, out) = gw
+        .call("notion_search", "alice", json!({"query": "Sandbox"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+}
