@@ -10,6 +10,10 @@
 //! Entry file: `<module sha256>-<engine hash>.cwasm` = `MAGIC ‖ tag (32 bytes) ‖ artifact`,
 //! where tag = HMAC(key, MAGIC ‖ module sha256 ‖ engine hash ‖ artifact) and the engine hash
 //! is SHA-256 over `Engine::precompile_compatibility_hash()` (wasmtime version and settings).
+//!
+//! The cache stays bounded: opening it deletes entries of other engines (after an upgrade they
+//! can never be used) and leftover temporary files, and a new entry evicts the least recently
+//! used beyond [`MAX_ENTRIES`] (a hit refreshes an entry's modification time).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,6 +26,11 @@ type HmacSha256 = Hmac<Sha256>;
 
 const MAGIC: &[u8; 16] = b"latchkey-cwasm-1";
 const TAG_LEN: usize = 32;
+const SUFFIX: &str = ".cwasm";
+
+/// Entries kept: far more than the versions a gateway holds (current, previous and pending of
+/// each connector), so only versions long replaced are evicted.
+pub const MAX_ENTRIES: usize = 256;
 
 /// Where the cache lives and the key that authenticates its entries.
 pub struct CacheSettings {
@@ -56,6 +65,7 @@ pub(super) struct ArtifactCache {
     dir: PathBuf,
     key: Zeroizing<[u8; 32]>,
     engine_hash: String,
+    max_entries: usize,
 }
 
 /// Feeds `Hash` output into SHA-256, to turn wasmtime's compatibility hash into stable bytes.
@@ -86,16 +96,59 @@ impl ArtifactCache {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&settings.dir, std::fs::Permissions::from_mode(0o700))?;
         }
-        Ok(ArtifactCache {
+        let cache = ArtifactCache {
             dir: settings.dir,
             key: settings.key,
             engine_hash,
-        })
+            max_entries: MAX_ENTRIES,
+        };
+        cache.sweep_unusable();
+        Ok(cache)
+    }
+
+    /// Delete what can never be used: other engines' entries and temporary files (a crash
+    /// mid-write). Best effort: a file that cannot be removed is only wasted space.
+    fn sweep_unusable(&self) {
+        let ours = format!("-{}{SUFFIX}", self.engine_hash);
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let stale_tmp = name.starts_with('.') && name.ends_with(".tmp");
+            let other_engine = name.ends_with(SUFFIX) && !name.ends_with(&ours);
+            if stale_tmp || other_engine {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Evict the least recently used entries beyond `max_entries`.
+    fn evict(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut found: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(SUFFIX))
+            .filter_map(|e| {
+                let used = e.metadata().and_then(|m| m.modified()).ok()?;
+                Some((used, e.path()))
+            })
+            .collect();
+        if found.len() <= self.max_entries {
+            return;
+        }
+        found.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
+        for (_, path) in found.into_iter().skip(self.max_entries) {
+            let _ = std::fs::remove_file(path);
+        }
     }
 
     fn path(&self, module_hash: &str) -> PathBuf {
         self.dir
-            .join(format!("{module_hash}-{}.cwasm", self.engine_hash))
+            .join(format!("{module_hash}-{}{SUFFIX}", self.engine_hash))
     }
 
     fn mac(&self, module_hash: &str) -> HmacSha256 {
@@ -124,7 +177,13 @@ impl ArtifactCache {
                 let mut mac = self.mac(module_hash);
                 mac.update(artifact);
                 match mac.verify_slice(tag) {
-                    Ok(()) => return Lookup::Hit(artifact.to_vec()),
+                    Ok(()) => {
+                        // Recently used: the last to be evicted.
+                        if let Ok(f) = std::fs::File::options().write(true).open(&path) {
+                            let _ = f.set_modified(std::time::SystemTime::now());
+                        }
+                        return Lookup::Hit(artifact.to_vec());
+                    }
                     Err(_) => {
                         "its authentication tag does not match (not written by this gateway, or altered)"
                     }
@@ -152,6 +211,7 @@ impl ArtifactCache {
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
+        self.evict();
         result
     }
 
@@ -228,6 +288,47 @@ mod tests {
         c.put("abc", b"native code").expect("put");
         std::fs::copy(c.path("abc"), c.path("def")).expect("copy");
         assert!(matches!(c.get("def"), Lookup::Rejected(_)));
+    }
+
+    #[test]
+    fn the_cache_stays_bounded_evicting_the_least_recently_used() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = cache(dir.path(), 1);
+        c.max_entries = 3;
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (i, module) in ["a", "b", "c"].iter().enumerate() {
+            c.put(module, b"code").expect("put");
+            let f = std::fs::File::options()
+                .write(true)
+                .open(c.path(module))
+                .expect("open");
+            f.set_modified(old + std::time::Duration::from_secs(i as u64))
+                .expect("age the entry");
+        }
+        // "a" is the oldest, but a hit makes it the most recently used: "b" goes instead.
+        assert!(matches!(c.get("a"), Lookup::Hit(_)));
+        c.put("d", b"code").expect("put");
+        assert!(matches!(c.get("b"), Lookup::Miss), "b was evicted");
+        for kept in ["a", "c", "d"] {
+            assert!(matches!(c.get(kept), Lookup::Hit(_)), "{kept} was kept");
+        }
+    }
+
+    #[test]
+    fn opening_sweeps_other_engines_entries_and_leftover_temporary_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = cache(dir.path(), 1);
+        c.put("abc", b"native code").expect("put");
+        let foreign = dir.path().join("abc-engine0.cwasm");
+        let leftover = dir.path().join(".abc.1.2.tmp");
+        let unrelated = dir.path().join("README");
+        for f in [&foreign, &leftover, &unrelated] {
+            std::fs::write(f, b"x").expect("write");
+        }
+        let c = cache(dir.path(), 1);
+        assert!(!foreign.exists() && !leftover.exists());
+        assert!(unrelated.exists(), "files that are not ours are left alone");
+        assert!(matches!(c.get("abc"), Lookup::Hit(_)));
     }
 
     #[test]
