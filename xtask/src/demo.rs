@@ -125,8 +125,16 @@ fn config_text(port: u16, plugins: &Path, fake_url: &str) -> String {
     c
 }
 
-/// Build, start the fake provider and the gateway, print what to try, wait for Ctrl-C.
-pub fn run(port: u16) -> Result<()> {
+/// A port the OS says is free now (for the smoke run, which must not collide with a demo
+/// someone is running on the default port).
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Build, start the fake provider and the gateway, then print what to try and wait for
+/// Ctrl-C — or, with `smoke`, try it all and stop.
+pub fn run(port: Option<u16>, smoke: bool) -> Result<()> {
     build::plugins()?;
     build::run(build::cargo().args(["build", "-p", "latchkey", "-p", "fake-provider", "--bins"]))?;
     let bin_dir = build::target_dir().join("debug");
@@ -134,7 +142,14 @@ pub fn run(port: u16) -> Result<()> {
     let fake_bin = bin_dir.join("fake-provider");
 
     let root = build::root();
-    let dir = root.join(".latchkey-demo");
+    let (port, dir) = if smoke {
+        (
+            port.map_or_else(free_port, Ok)?,
+            build::target_dir().join("demo-smoke"),
+        )
+    } else {
+        (port.unwrap_or(8080), root.join(".latchkey-demo"))
+    };
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
@@ -216,11 +231,23 @@ pub fn run(port: u16) -> Result<()> {
         Some(NOTION_TOKEN),
     )?;
 
-    let (gateway, served) = spawn_and_wait_for_url(
-        latchkey(&latchkey_bin, &config).arg("serve"),
-        "latchkey listening on ",
-    )?;
+    let mut serve = latchkey(&latchkey_bin, &config);
+    serve.arg("serve");
+    if smoke {
+        // Only what went wrong: the steps print their own progress.
+        serve.env("LATCHKEY_LOG", "warn");
+    }
+    let (gateway, served) = spawn_and_wait_for_url(&mut serve, "latchkey listening on ")?;
     children.0.push(gateway);
+    if smoke {
+        return crate::demo_smoke::run(&crate::demo_smoke::Demo {
+            served,
+            fake_url,
+            agent_key,
+            admin_key,
+            dir,
+        });
+    }
     let call = |tool: &str, input: &str| {
         format!(
             "curl -s {served}/v1/tools/{tool}/call -H 'Authorization: Bearer {agent_key}' \\\n        -H 'Content-Type: application/json' -d '{{\"user_id\":\"alice\",\"input\":{input}}}'"

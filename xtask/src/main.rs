@@ -4,7 +4,8 @@
 //!   tool call to try.
 //! - `cargo xtask test`  — build plugins and fixtures, install the test Node projects' npm
 //!   packages, the Python MCP client and Debian's Chromium (for the browser tests), then run
-//!   the whole test suite.
+//!   the whole test suite, then `demo --smoke`.
+//! - `cargo xtask demo --smoke` — the demo's printed steps, done with curl and checked.
 //! - `cargo xtask build-plugins` — build the bundled connectors and the test fixtures.
 //! - `cargo xtask node-deps` — install the test Node projects' npm packages (`tests/oidc`,
 //!   `tests/webhook-receiver`, `tests/browser`, `tests/mcp-clients`).
@@ -15,6 +16,7 @@
 mod build;
 mod chromium;
 mod demo;
+mod demo_smoke;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -38,9 +40,12 @@ enum Command {
     Chromium,
     /// Run the gateway with SQLite, the bundled plugins and a local fake provider.
     Demo {
-        /// Port for the gateway.
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
+        /// Port for the gateway (default 8080; with --smoke, a free one).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Do what the demo prints (with curl), check every step works, and stop.
+        #[arg(long)]
+        smoke: bool,
     },
     /// Run the whole test suite.
     Test {
@@ -61,7 +66,7 @@ fn main() -> Result<()> {
         Command::NodeDeps => build::node_deps(),
         Command::PythonDeps => build::python_deps(),
         Command::Chromium => chromium::ensure(),
-        Command::Demo { port } => demo::run(port),
+        Command::Demo { port, smoke } => demo::run(port, smoke),
         Command::Test { args } => {
             build::plugins()?;
             build::node_deps()?;
@@ -72,7 +77,10 @@ fn main() -> Result<()> {
             if !args.is_empty() {
                 cmd.arg("--").args(args);
             }
-            build::run(&mut cmd)
+            let tests = build::run(&mut cmd);
+            // The README's first command, checked too (whatever the tests said).
+            let smoke = demo::run(None, true);
+            tests.and(smoke)
         }
         Command::Bench { args } => {
             build::plugins()?;
