@@ -1,43 +1,15 @@
 //! The browser the end-to-end tests drive: Debian's Chromium at `/usr/bin/chromium`, installed
 //! from the Debian packages when it is missing (never a browser build of Playwright's own).
 
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::debian::apt_get;
+
 /// Where the browser tests look for Chromium (`tests/browser/connect_pack.mjs` too).
 pub const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// Whether this process runs as root (the owner of `/proc/self` is our effective user).
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
-/// `apt-get` with `args`, non-interactive, through `sudo` unless we are root, printed before it
-/// runs.
-fn apt_get(args: &[&str]) -> Result<()> {
-    // `env` sets the variable as root: sudo would drop it from our environment.
-    let mut cmd = if is_root() {
-        Command::new("env")
-    } else {
-        let mut sudo = Command::new("sudo");
-        sudo.arg("env");
-        sudo
-    };
-    cmd.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"])
-        .args(args);
-    let shown = format!("{cmd:?}");
-    eprintln!("xtask: running {shown}");
-    let status = cmd.status().with_context(|| {
-        format!("cannot start {shown} (Debian's apt-get, and sudo when not root, are needed)")
-    })?;
-    if !status.success() {
-        bail!("{shown} failed with {status}");
-    }
-    Ok(())
-}
 
 /// Make sure `/usr/bin/chromium` exists and runs: install Debian's `chromium` package when it
 /// is missing. Fails with what to do by hand when it cannot.

@@ -135,6 +135,13 @@ fn free_port() -> Result<u16> {
 /// Build, start the fake provider and the gateway, then print what to try and wait for
 /// Ctrl-C — or, with `smoke`, try it all and stop.
 pub fn run(port: Option<u16>, smoke: bool) -> Result<()> {
+    if smoke {
+        crate::debian::ensure_command(
+            "curl",
+            "curl",
+            "the demo smoke test drives the demo with it",
+        )?;
+    }
     build::plugins()?;
     build::run(build::cargo().args(["build", "-p", "latchkey", "-p", "fake-provider", "--bins"]))?;
     let bin_dir = build::target_dir().join("debug");

@@ -15,6 +15,7 @@
 
 mod build;
 mod chromium;
+mod debian;
 mod demo;
 mod demo_smoke;
 
@@ -72,6 +73,11 @@ fn main() -> Result<()> {
             build::node_deps()?;
             build::python_deps()?;
             chromium::ensure()?;
+            debian::ensure_command(
+                "curl",
+                "curl",
+                "the demo smoke test drives the demo with it",
+            )?;
             let mut cmd = build::cargo();
             cmd.args(["test", "--workspace", "--no-fail-fast"]);
             if !args.is_empty() {
