@@ -569,3 +569,111 @@ async fn disconnecting_revokes_upstream_and_leaves_no_ciphertext() {
     let (status, body) = s.gw.call("notion_search", "nora", json!({})).await;
     assert_eq!(body["code"], "authorization_required", "{status} {body}");
 }
+
+/// Salesforce names the org's instance in every token response. An org moved to another
+/// instance (Salesforce's "instance refresh") is found at the next token refresh: the connection
+/// follows it, and calls keep working.
+#[tokio::test]
+async fn a_refresh_that_names_a_new_salesforce_instance_moves_the_connection() {
+    e2e::install_crypto_provider();
+    let fake = fake_provider::FakeProvider::start("127.0.0.1:0")
+        .await
+        .expect("fake provider");
+    let base = fake.base_url();
+    let gw = e2e::Gateway::start(e2e::GatewayOptions {
+        plugins: vec![e2e::build::plugin("salesforce")],
+        overrides: vec![
+            (
+                "https://login.salesforce.com".into(),
+                format!("{base}/salesforce-login"),
+            ),
+            (
+                "https://acme.my.salesforce.com".into(),
+                format!("{base}/salesforce"),
+            ),
+            // Another target than acme's (egress refuses two routes to one target), so the
+            // fake can tell which instance a request was sent to.
+            (
+                "https://emea.my.salesforce.com".into(),
+                format!("http://localhost:{}/salesforce", fake.addr().port()),
+            ),
+        ],
+        ..e2e::GatewayOptions::default()
+    })
+    .await;
+    let s = Stack { fake, gw };
+    configure(
+        &s,
+        App::Salesforce,
+        "salesforce",
+        ClientAuth::Post,
+        "sf-client",
+        "sf-secret",
+        "Ada Lovelace",
+    )
+    .await;
+    let search = json!({"name": "a"});
+    let (status, asked) =
+        s.gw.call("salesforce_search_accounts", "alice", search.clone())
+            .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{asked}");
+    let link = asked["connect_url"].as_str().expect("connect_url");
+    let mut browser = Browser::new();
+    let done = consent(&mut browser, link).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(
+        salesforce_instance(&s).await.as_deref(),
+        Some("https://acme.my.salesforce.com")
+    );
+    let (status, found) =
+        s.gw.call("salesforce_search_accounts", "alice", search.clone())
+            .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+
+    // The org moves; the session times out (2 h): the next call refreshes and follows it.
+    s.fake.move_salesforce_org("https://emea.my.salesforce.com");
+    s.fake.oauth().advance_clock(3 * 3600);
+    s.fake.clear_requests();
+    let (status, found) =
+        s.gw.call("salesforce_search_accounts", "alice", search)
+            .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let hosts: Vec<String> = s
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/salesforce/services/data/"))
+        .filter_map(|r| r.header("host").map(str::to_string))
+        .collect();
+    assert_eq!(
+        hosts.last().map(|h| h.starts_with("localhost:")),
+        Some(true),
+        "the retried call went to the new instance: {hosts:?}"
+    );
+    assert_eq!(
+        s.fake
+            .oauth()
+            .token_count(App::Salesforce, "refresh_token", Some("ok")),
+        1,
+        "the call was served after one refresh"
+    );
+    assert_eq!(
+        salesforce_instance(&s).await.as_deref(),
+        Some("https://emea.my.salesforce.com"),
+        "the connection follows the org to its new instance"
+    );
+    assert!(
+        s.gw.wait_for_log("connection metadata changed on refresh")
+            .await
+    );
+}
+
+/// The `instance_url` kept with alice's (only) connection.
+async fn salesforce_instance(s: &Stack) -> Option<String> {
+    let (_, list) =
+        s.gw.get("/v1/admin/connections?user_id=alice", &s.gw.admin_key)
+            .await;
+    list["connections"][0]["metadata"]["instance_url"]
+        .as_str()
+        .map(str::to_string)
+}

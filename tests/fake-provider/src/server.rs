@@ -190,6 +190,13 @@ impl RunningFake {
         self.state.with(salesforce::accounts)
     }
 
+    /// Move the Salesforce org to `instance_url` (as Salesforce does in an instance refresh):
+    /// the next token response, a refresh included, names the new instance.
+    pub fn move_salesforce_org(&self, instance_url: &str) {
+        self.state
+            .with(|inner| inner.salesforce.move_to(instance_url));
+    }
+
     /// The Slack workspace's messages, oldest first; only `channel`'s (id or name) when given.
     pub fn slack_messages(&self, channel: Option<&str>) -> Vec<slack::Message> {
         self.state.with(|inner| slack::messages(inner, channel))

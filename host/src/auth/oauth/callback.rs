@@ -269,7 +269,7 @@ pub async fn handle(
 }
 
 /// Non-secret facts the connector picks out of the (secret-stripped) token response.
-async fn connection_metadata(
+pub(crate) async fn connection_metadata(
     app: &App,
     plugin: &Arc<LoadedPlugin>,
     public: Option<serde_json::Value>,

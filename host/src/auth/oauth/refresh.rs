@@ -117,7 +117,7 @@ pub fn due(connection: &ConnectionRecord, now: i64) -> bool {
 /// re-read what it stored.
 pub async fn ensure_fresh(
     app: &App,
-    plugin: &LoadedPlugin,
+    plugin: &Arc<LoadedPlugin>,
     seen: &ConnectionRecord,
     force: bool,
 ) -> Result<ConnectionRecord, RefreshError> {
@@ -166,13 +166,16 @@ pub async fn ensure_fresh(
                 None => Err(Failure::Reauth(Reason::Expired, "no refresh token".into())),
             }
         }
-        SchemeKind::ServiceAccount => service_account::fetch(app, plugin, &current).await,
+        SchemeKind::ServiceAccount => service_account::fetch(app, plugin, &current)
+            .await
+            .map(|(tokens, received)| (tokens, received, None)),
         SchemeKind::ApiKey | SchemeKind::Basic => return Ok(current),
     };
     match outcome {
-        Ok(tokens) => {
+        Ok((tokens, received, public)) => {
             app.refresher.clear(&current.id);
-            commit(app, &current, tokens).await
+            let record = commit(app, &current, (tokens, received)).await?;
+            Ok(refreshed_metadata(app, plugin, record, public).await)
         }
         Err(Failure::Token(e)) => Err(handle_failure(app, plugin, &current, e).await),
         Err(Failure::Reauth(reason, detail)) => {
@@ -206,11 +209,14 @@ impl From<ProviderError> for Failure {
     }
 }
 
+/// New tokens, when they were received, and the token response without its secrets.
+type Refreshed = (TokenSet, i64, Option<serde_json::Value>);
+
 async fn refresh_oauth(
     app: &App,
     plugin: &LoadedPlugin,
     refresh_token: secrecy::SecretString,
-) -> Result<(TokenSet, i64), Failure> {
+) -> Result<Refreshed, Failure> {
     let resolved = provider::resolve(app, plugin).await?;
     let client = resolved.client(None)?;
     let http = resolved.token_http(&app.egress)?;
@@ -224,11 +230,47 @@ async fn refresh_oauth(
     let result = request.request_async(&http).await;
     let received = received_now();
     match result {
-        Ok(response) => Ok((
-            TokenSet::from_response(&response, &http.observed()),
-            received,
-        )),
+        Ok(response) => {
+            let observed = http.observed();
+            Ok((
+                TokenSet::from_response(&response, &observed),
+                received,
+                observed.public,
+            ))
+        }
         Err(e) => Err(Failure::Token(classify(e, &http.observed()))),
+    }
+}
+
+/// A refresh's token response can move a connection: Salesforce names the org's instance in
+/// every token response, and an org migrated to another instance answers only there. The
+/// connector reads the response again, as after consent, and what changed is kept.
+async fn refreshed_metadata(
+    app: &App,
+    plugin: &Arc<LoadedPlugin>,
+    record: ConnectionRecord,
+    public: Option<serde_json::Value>,
+) -> ConnectionRecord {
+    let changed: std::collections::BTreeMap<String, String> =
+        super::callback::connection_metadata(app, plugin, public)
+            .await
+            .into_iter()
+            .filter(|(k, v)| record.metadata.get(k) != Some(v))
+            .collect();
+    if changed.is_empty() {
+        return record;
+    }
+    let keys: Vec<String> = changed.keys().cloned().collect();
+    match app.vault.merge_metadata(&record.id, changed).await {
+        Ok(Some(updated)) => {
+            tracing::info!(connection = %record.id, ?keys, "connection metadata changed on refresh");
+            updated
+        }
+        Ok(None) => record,
+        Err(e) => {
+            tracing::error!(connection = %record.id, error = %e, "cannot keep the refreshed connection metadata");
+            record
+        }
     }
 }
 

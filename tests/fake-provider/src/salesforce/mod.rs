@@ -315,9 +315,10 @@ pub fn oauth_token_fields(
         secret.as_bytes(),
         format!("{id}{issued_at}").as_bytes(),
     ));
-    issued
-        .extra
-        .insert("instance_url".into(), INSTANCE_URL.into());
+    issued.extra.insert(
+        "instance_url".into(),
+        inner.salesforce.instance_url().to_string().into(),
+    );
     issued.extra.insert("id".into(), id.into());
     issued.extra.insert("issued_at".into(), issued_at.into());
     issued.extra.insert("signature".into(), signature.into());

@@ -66,9 +66,21 @@ impl Account {
 pub struct SalesforceData {
     pub accounts: Vec<Account>,
     seeded: bool,
+    /// Where the org lives now, when it moved off [`INSTANCE_URL`] (an org migration).
+    moved_to: Option<String>,
 }
 
 impl SalesforceData {
+    /// The org's instance URL, as token responses carry it.
+    pub fn instance_url(&self) -> &str {
+        self.moved_to.as_deref().unwrap_or(INSTANCE_URL)
+    }
+
+    /// Move the org to another instance: later token responses (a refresh too) name it.
+    pub fn move_to(&mut self, instance_url: &str) {
+        self.moved_to = Some(instance_url.to_string());
+    }
+
     /// Creates the org's accounts the first time they are needed.
     pub fn seed(&mut self) {
         if std::mem::replace(&mut self.seeded, true) {
