@@ -19,13 +19,13 @@ fn no_probe() -> Verdict {
 pub async fn all(run: &Run<'_>) {
     run.case(
         "oauth2.invalid_grant_needs_reauth",
-        "a refresh refused with invalid_grant marks the connection needs_reauth, raises one alert, and reconnecting fixes it",
+        "a refresh refused with invalid_grant marks the connection needs_reauth, delivers one signed alert, and reconnecting resolves it",
         invalid_grant(run),
     )
     .await;
     run.case(
         "oauth2.scope_removed_alerts",
-        "a scope the provider stops granting raises a scope-drift alert and the tool answers insufficient_scope",
+        "a scope the provider stops granting delivers a scope-drift alert and the tool answers insufficient_scope",
         scope_removed(run),
     )
     .await;

@@ -133,7 +133,7 @@ pub async fn all(run: &Run<'_>, kind: Kind, primary: bool) -> Option<(String, Va
     }
     run.case(
         &format!("{id}.revoked_needs_reauth"),
-        "a credential revoked at the provider leads to needs_reauth and exactly one alert",
+        "a credential revoked at the provider leads to needs_reauth and exactly one alert, delivered as a signed webhook",
         async {
             if let Some(skip) = super::lacks(run, false, false, true) {
                 return Ok(skip);
