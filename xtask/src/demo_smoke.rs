@@ -70,26 +70,56 @@ fn attribute(html: &str, after: &str, attr: &str) -> Option<String> {
     )
 }
 
+/// `field` of each object in the array `list` of `answer`.
+fn field_of_each<'a>(answer: &'a Value, list: &str, field: &str) -> Result<Vec<&'a str>> {
+    Ok(answer[list]
+        .as_array()
+        .with_context(|| format!("no {list} in {answer}"))?
+        .iter()
+        .filter_map(|item| item[field].as_str())
+        .collect())
+}
+
 impl Demo {
     fn jar(&self) -> PathBuf {
         self.dir.join("smoke-cookies.txt")
     }
 
-    fn call(&self, tool: &str, input: Value) -> Result<(u16, Value)> {
-        let body = json!({ "user_id": "alice", "input": input }).to_string();
+    /// GET `path` of the gateway with a bearer `key`, as JSON.
+    fn get_json(&self, path: &str, key: &str) -> Result<Value> {
+        curl(
+            &self.jar(),
+            &[
+                &format!("{}{path}", self.served),
+                "-H",
+                &format!("Authorization: Bearer {key}"),
+            ],
+        )?
+        .json()
+    }
+
+    /// POST `body` as JSON to `path` of the gateway with the agent key.
+    fn post_json(&self, path: &str, body: &Value) -> Result<(u16, Value)> {
         let answer = curl(
             &self.jar(),
             &[
-                &format!("{}/v1/tools/{tool}/call", self.served),
+                &format!("{}{path}", self.served),
                 "-H",
                 &format!("Authorization: Bearer {}", self.agent_key),
                 "-H",
                 "Content-Type: application/json",
                 "-d",
-                &body,
+                &body.to_string(),
             ],
         )?;
         Ok((answer.status, answer.json()?))
+    }
+
+    fn call(&self, tool: &str, input: Value) -> Result<(u16, Value)> {
+        self.post_json(
+            &format!("/v1/tools/{tool}/call"),
+            &json!({ "user_id": "alice", "input": input }),
+        )
     }
 
     /// Open a connect link and approve at the fake provider's consent page, as a person would.
@@ -148,21 +178,8 @@ impl Demo {
 
 /// Every step the demo prints, checked.
 pub fn run(d: &Demo) -> Result<()> {
-    let tools = curl(
-        &d.jar(),
-        &[
-            &format!("{}/v1/tools", d.served),
-            "-H",
-            &format!("Authorization: Bearer {}", d.agent_key),
-        ],
-    )?
-    .json()?;
-    let names: Vec<&str> = tools["tools"]
-        .as_array()
-        .context("GET /v1/tools lists no tools")?
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    let tools = d.get_json("/v1/tools", &d.agent_key)?;
+    let names = field_of_each(&tools, "tools", "name")?;
     for tool in ["notion_search", "github_get_user", "slack_post_message"] {
         ensure!(names.contains(&tool), "{tool} is not listed: {names:?}");
     }
@@ -197,43 +214,19 @@ pub fn run(d: &Demo) -> Result<()> {
     };
     println!("demo smoke: 3. authorization_required → consent → github_get_user is {login}");
 
-    let body = json!({"pack": "sales-ops", "user_id": "alice"}).to_string();
-    let pack = curl(
-        &d.jar(),
-        &[
-            &format!("{}/v1/pack-sessions", d.served),
-            "-H",
-            &format!("Authorization: Bearer {}", d.agent_key),
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            &body,
-        ],
+    let (status, session) = d.post_json(
+        "/v1/pack-sessions",
+        &json!({"pack": "sales-ops", "user_id": "alice"}),
     )?;
-    let session = pack.json()?;
     let apps = session["apps"].as_array().map_or(0, Vec::len);
     ensure!(
-        (200..300).contains(&pack.status) && apps == 3 && session["url"].is_string(),
-        "the sales-ops pack session answered {}: {session}",
-        pack.status
+        (200..300).contains(&status) && apps == 3 && session["url"].is_string(),
+        "the sales-ops pack session answered {status}: {session}"
     );
     println!("demo smoke: 4. the sales-ops pack session lists its {apps} apps");
 
-    let audit = curl(
-        &d.jar(),
-        &[
-            &format!("{}/v1/admin/audit", d.served),
-            "-H",
-            &format!("Authorization: Bearer {}", d.admin_key),
-        ],
-    )?
-    .json()?;
-    let events: Vec<&str> = audit["entries"]
-        .as_array()
-        .context("the audit log has no entries")?
-        .iter()
-        .filter_map(|e| e["event"].as_str())
-        .collect();
+    let audit = d.get_json("/v1/admin/audit", &d.admin_key)?;
+    let events = field_of_each(&audit, "entries", "event")?;
     for event in ["tool_call", "connect"] {
         ensure!(
             events.contains(&event),
