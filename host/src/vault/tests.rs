@@ -192,3 +192,59 @@ async fn a_full_database_refuses_the_write_whole_and_keeps_everything_else() {
         .await
         .expect("stored once there is room");
 }
+
+#[tokio::test]
+async fn a_token_update_replaces_extra_tokens_and_keeps_them_when_it_has_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vault = Vault::open(
+        &dir.path().join("vault.db"),
+        MasterKey::from_bytes([6u8; 32]),
+    )
+    .await
+    .expect("open");
+    let mut new = api_key_connection("alice");
+    new.scheme = SchemeKind::Oauth2;
+    let c = vault
+        .put_connection(
+            new,
+            vec![
+                (SecretField::AccessToken, SecretString::from("bot-1")),
+                (
+                    SecretField::ExtraTokens,
+                    SecretString::from(r#"{"user":"user-1"}"#),
+                ),
+            ],
+        )
+        .await
+        .expect("put");
+    let update = |access: &str, extra: Option<&str>| TokenUpdate {
+        access_token: SecretString::from(access.to_string()),
+        refresh_token: None,
+        expires_at: None,
+        granted_scopes: None,
+        extra_tokens: extra.map(|e| SecretString::from(e.to_string())),
+    };
+    let extra = |vault: &Vault| {
+        let vault = vault.clone();
+        let id = c.id.clone();
+        async move {
+            vault
+                .read_secret(&id, SecretField::ExtraTokens)
+                .await
+                .expect("read")
+                .map(|s| s.expose_secret().to_string())
+        }
+    };
+    // A refresh that rotates the user token too (Slack) stores the new one.
+    vault
+        .update_tokens(&c.id, update("bot-2", Some(r#"{"user":"user-2"}"#)), None)
+        .await
+        .expect("update");
+    assert_eq!(extra(&vault).await.as_deref(), Some(r#"{"user":"user-2"}"#));
+    // One without extra tokens keeps the stored ones.
+    vault
+        .update_tokens(&c.id, update("bot-3", None), None)
+        .await
+        .expect("update");
+    assert_eq!(extra(&vault).await.as_deref(), Some(r#"{"user":"user-2"}"#));
+}

@@ -34,6 +34,9 @@ pub fn update_tokens(
         SecretField::AccessToken,
         &update.access_token,
     )?;
+    if let Some(extra) = &update.extra_tokens {
+        write_secret(&tx, keyring, id, SecretField::ExtraTokens, extra)?;
+    }
     let scopes = update
         .granted_scopes
         .as_ref()
