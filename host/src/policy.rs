@@ -78,6 +78,19 @@ pub fn acting_user(key: &ApiKeyRecord, from_body: Option<&str>) -> Result<String
     }
 }
 
+/// Whether `key` may see a connect or pack flow of `owner` (its status and links, which
+/// let whoever holds them connect an account as that owner). A user session sees only its own
+/// user's; an agent key acts for the users it names, so it sees theirs.
+pub fn may_see_flow_of(key: &ApiKeyRecord, owner: &crate::vault::Owner) -> bool {
+    match key.kind {
+        KeyKind::Session => matches!(
+            (owner, key.user_id.as_deref()),
+            (crate::vault::Owner::User(u), Some(bound)) if u == bound
+        ),
+        _ => true,
+    }
+}
+
 /// The agent key accountable for `key` (a session's minting key, or the key itself).
 pub fn accountable_agent(key: &ApiKeyRecord) -> &str {
     key.parent_id.as_deref().unwrap_or(&key.id)

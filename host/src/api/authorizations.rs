@@ -118,7 +118,7 @@ pub struct WaitQuery {
 /// `GET /v1/authorizations/{id}?wait=30`: where a connect session stands; long-polls.
 pub async fn authorization_status(
     State(app): State<Arc<App>>,
-    _agent: AgentCaller,
+    caller: AgentCaller,
     Path(id): Path<String>,
     query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
@@ -132,7 +132,7 @@ pub async fn authorization_status(
         )
     };
     if crate::ids::looks_like("ps", &id) {
-        return pack_status(&app, &id, Duration::from_secs(q.wait.min(60)))
+        return pack_status(&app, &caller, &id, Duration::from_secs(q.wait.min(60)))
             .await?
             .ok_or_else(not_found)
             .map(Json);
@@ -140,12 +140,22 @@ pub async fn authorization_status(
     if !crate::ids::looks_like("cs", &id) {
         return Err(not_found());
     }
+    // Another user's flow is answered as missing, before any wait.
+    let visible = |owner: &crate::vault::Owner| crate::policy::may_see_flow_of(&caller.0, owner);
+    let lookup = id.clone();
+    match app
+        .vault
+        .db()
+        .read(move |c| crate::vault::connect_sessions::get(c, &lookup))
+        .await
+        .map_err(Problem::from)?
+    {
+        Some(s) if visible(&s.owner) => {}
+        _ => return Err(not_found()),
+    }
     let session = connect::wait(&app, &id, Duration::from_secs(q.wait.min(60)))
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read a connect session");
-            Problem::internal()
-        })?
+        .map_err(Problem::from)?
         .ok_or_else(not_found)?;
     let status = session.effective_status(now_ms());
     Ok(Json(json!({
@@ -161,7 +171,12 @@ pub async fn authorization_status(
 
 /// Where a pack flow stands: completed once every app is connected. Waits like a single
 /// session does.
-async fn pack_status(app: &App, id: &str, wait: Duration) -> Result<Option<Value>, Problem> {
+async fn pack_status(
+    app: &App,
+    caller: &AgentCaller,
+    id: &str,
+    wait: Duration,
+) -> Result<Option<Value>, Problem> {
     use crate::auth::pack_flow;
     use crate::vault::pack_sessions;
     let deadline = tokio::time::Instant::now() + wait;
@@ -173,11 +188,9 @@ async fn pack_status(app: &App, id: &str, wait: Duration) -> Result<Option<Value
             .db()
             .read(move |c| pack_sessions::get(c, &lookup))
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot read a pack flow");
-                Problem::internal()
-            })?;
-        let Some(session) = session else {
+            .map_err(Problem::from)?;
+        let Some(session) = session.filter(|s| crate::policy::may_see_flow_of(&caller.0, &s.owner))
+        else {
             return Ok(None);
         };
         let steps = pack_flow::steps(app, &session).await.map_err(|e| {

@@ -270,13 +270,15 @@ async fn a_missing_scope_is_refused_before_upstream_with_a_link_for_just_that_sc
 async fn a_user_session_cannot_reach_another_users_connection_however_the_request_is_shaped() {
     let s = oauth_stack("").await;
     github(&s).await;
+    let mut authorizations = Vec::new();
     for user in ["alice", "bob"] {
         s.fake.oauth().set_user(App::Github, user);
-        let (link, _) = connect_link(&s, "github_get_user", user).await;
+        let (link, id) = connect_link(&s, "github_get_user", user).await;
         assert_eq!(
             consent(&mut Browser::new(), &link).await.status,
             StatusCode::OK
         );
+        authorizations.push(id);
     }
     let (status, session) =
         s.gw.post(
@@ -321,6 +323,18 @@ async fn a_user_session_cannot_reach_another_users_connection_however_the_reques
     if status == StatusCode::OK {
         assert_eq!(body["connection"]["owner"]["id"], "alice", "{body}");
     }
+    // It sees how its own user's connect flow went, but bob's is not there for it (its links
+    // would let someone connect an account as bob); the agent key that named bob sees it.
+    let (status, own) =
+        s.gw.get(&format!("/v1/authorizations/{}", authorizations[0]), &token)
+            .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    let bobs = format!("/v1/authorizations/{}", authorizations[1]);
+    let (status, body) = s.gw.get(&bobs, &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["code"], "authorization_not_found");
+    let (status, body) = s.gw.get(&bobs, &s.gw.agent_key).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     // Nor can it make links for bob, or mint sessions.
     let (status, _) =
         s.gw.post(
