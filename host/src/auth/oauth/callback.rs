@@ -21,8 +21,8 @@ use crate::vault::connect_sessions::{ConnectSession, SessionStatus};
 use crate::vault::oauth_states::{self, Consumed};
 use crate::vault::{ConnectionRecord, NewConnection, SchemeKind, SecretField, VaultError};
 
-/// The query of a callback request.
-#[derive(Debug, Default, Deserialize)]
+/// The query of a callback request (its `code` and `state` are credentials: no `Debug`).
+#[derive(Default, Deserialize)]
 pub struct CallbackQuery {
     pub code: Option<String>,
     pub state: Option<String>,

@@ -7,8 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::plugin::TokenResponseShape;
 
-/// A token response after normalisation.
-#[derive(Debug)]
+/// A token response after normalisation (its body holds the tokens: no `Debug`).
 pub struct Normalized {
     pub status: u16,
     pub body: Vec<u8>,
@@ -55,15 +54,21 @@ const SECRET_KEYS: &[&str] = &[
     "access_token",
     "refresh_token",
     "id_token",
+    "token",
     "client_secret",
     "password",
     "secret",
     "assertion",
+    // Slack: a webhook URL is a credential (anyone holding it can post).
+    "incoming_webhook",
 ];
 
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    SECRET_KEYS.contains(&k.as_str()) || (k.ends_with("_token") && k != "token_type")
+    SECRET_KEYS.contains(&k.as_str())
+        || (k.ends_with("_token") && k != "token_type")
+        || k.ends_with("_secret")
+        || k.ends_with("_key")
 }
 
 /// A copy of `v` without any field that could hold a credential.
@@ -313,5 +318,24 @@ mod tests {
         );
         assert_eq!(n.status, 503);
         assert_eq!(n.body, b"<html>busy</html>");
+    }
+
+    #[test]
+    fn the_public_copy_drops_every_credential_looking_field() {
+        let response = json!({
+            "access_token": "a", "token": "t", "bot_refresh_token": "r", "token_type": "bearer",
+            "signing_secret": "s", "api_key": "k",
+            "incoming_webhook": {"url": "https://hooks.slack.com/services/T/B/x", "channel": "#c"},
+            "team": {"id": "T1", "name": "Acme"}, "instance_url": "https://acme.my.salesforce.com",
+        });
+        let public = strip_secrets(&response);
+        assert_eq!(
+            public,
+            json!({
+                "token_type": "bearer",
+                "team": {"id": "T1", "name": "Acme"},
+                "instance_url": "https://acme.my.salesforce.com",
+            })
+        );
     }
 }
