@@ -404,8 +404,13 @@ impl Config {
                 )));
             }
         }
-        if self.connect.session_ttl_minutes == 0 || self.connect.session_ttl_minutes > 30 {
-            return Err(invalid("connect.session_ttl_minutes must be 1..30".into()));
+        let max_minutes = crate::auth::connect::MAX_TTL_MS / 60_000;
+        if self.connect.session_ttl_minutes == 0
+            || i64::from(self.connect.session_ttl_minutes) > max_minutes
+        {
+            return Err(invalid(format!(
+                "connect.session_ttl_minutes must be 1..{max_minutes}"
+            )));
         }
         for origin in &self.connect.allowed_return_origins {
             let ok = url::Url::parse(origin)

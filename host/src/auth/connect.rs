@@ -155,10 +155,12 @@ pub async fn find_or_create(
         .db()
         .read(move |conn| connect_sessions::pending_for(conn, &c, &o, now))
         .await?;
-    // Reuse only sessions with plenty of life left, so the user is not handed a dying link.
+    // Reuse only sessions with plenty of life left (a third of the configured lifetime), so
+    // the user is not handed a dying link.
+    let plenty = app.config.connect.session_ttl_ms() / 3;
     if let Some(session) = pending.into_iter().find(|s| {
         s.return_to.is_none()
-            && s.expires_at - now > MAX_TTL_MS / 3
+            && s.expires_at - now > plenty
             && scopes.iter().all(|x| s.scopes.contains(x))
     }) {
         let url = url(app, &session.id)?;

@@ -252,3 +252,24 @@ async fn return_to_is_only_allowed_toward_configured_origins() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// An agent retrying a call for a user who has not connected gets the same link each time
+/// (one pending consent, not a new row per call), whatever the configured link lifetime.
+#[tokio::test]
+async fn retries_get_the_same_link_with_a_short_link_lifetime_too() {
+    let s = stack("[connect]\nsession_ttl_minutes = 5\n").await;
+    let mut links = Vec::new();
+    for _ in 0..3 {
+        let (status, problem) =
+            s.gw.call("notion_search", "carol", json!({"query": "x"}))
+                .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+        links.push(
+            problem["connect_url"]
+                .as_str()
+                .expect("connect_url")
+                .to_string(),
+        );
+    }
+    assert!(links.iter().all(|l| l == &links[0]), "{links:?}");
+}
