@@ -143,8 +143,18 @@ impl App {
         config: Config,
         bound: Option<std::net::SocketAddr>,
     ) -> Result<Arc<App>, StartError> {
-        crate::egress::install_crypto_provider();
         let master = load_master_key(&config)?;
+        App::start_with_master(config, bound, master).await
+    }
+
+    /// [`App::start`] with a given master key instead of the environment's or the key file's
+    /// (a throwaway gateway, such as the check kit's, must never use the deployment's key).
+    pub async fn start_with_master(
+        config: Config,
+        bound: Option<std::net::SocketAddr>,
+        master: MasterKey,
+    ) -> Result<Arc<App>, StartError> {
+        crate::egress::install_crypto_provider();
         let cache = if config.hotload.cache {
             Some(cache_settings(&config, &master)?)
         } else {

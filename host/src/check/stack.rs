@@ -97,7 +97,9 @@ impl Stack {
         let addr = listener
             .local_addr()
             .map_err(|e| setup("listening on loopback")(e.to_string()))?;
-        let app = App::start(config, Some(addr))
+        // Its own key: never the deployment's LATCHKEY_MASTER_KEY, and nothing to back up.
+        let master = crate::vault::MasterKey::generate();
+        let app = App::start_with_master(config, Some(addr), master)
             .await
             .map_err(|e| setup("starting the gateway")(e.to_string()))?;
         let plugin = app.registry.get(connector_id).ok_or_else(|| {
