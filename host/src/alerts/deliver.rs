@@ -48,7 +48,10 @@ async fn round(app: &App) -> Result<usize, crate::vault::VaultError> {
         .await?;
     let n = due.len();
     for d in due {
-        let outcome = send(&app.alerts, &d).await;
+        let outcome = match super::with_reconnect_link(app, &d.event, &d.alert_id, &d.payload) {
+            Ok(body) => send(&app.alerts, &d, &body).await,
+            Err(e) => Err(e),
+        };
         let id = d.id.clone();
         match outcome {
             Ok(()) => {
@@ -105,7 +108,7 @@ fn slack_text(payload: &Value) -> String {
     }
 }
 
-async fn send(alerts: &Alerts, d: &Delivery) -> Result<(), String> {
+async fn send(alerts: &Alerts, d: &Delivery, body: &str) -> Result<(), String> {
     let Some(dest) = alerts
         .destinations
         .iter()
@@ -117,7 +120,7 @@ async fn send(alerts: &Alerts, d: &Delivery) -> Result<(), String> {
         Destination::Webhook { url, secret, .. } => {
             let ts = now_ms() / 1000;
             let signature = secret
-                .sign(&d.message_id, ts, &d.payload)
+                .sign(&d.message_id, ts, body)
                 .map_err(|e| e.to_string())?;
             alerts
                 .http
@@ -126,10 +129,10 @@ async fn send(alerts: &Alerts, d: &Delivery) -> Result<(), String> {
                 .header("webhook-id", &d.message_id)
                 .header("webhook-timestamp", ts.to_string())
                 .header("webhook-signature", signature)
-                .body(d.payload.clone())
+                .body(body.to_string())
         }
         Destination::Slack { url, .. } => {
-            let payload: Value = serde_json::from_str(&d.payload).map_err(|e| e.to_string())?;
+            let payload: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
             alerts
                 .http
                 .post(url.expose_secret())

@@ -46,14 +46,16 @@ pub fn verify_reconnect(app: &App, alert_id: &str, token: &str) -> Result<bool, 
         .into())
 }
 
-/// The JSON body of an alert event (Standard Webhooks shape: type, timestamp, data). No secret.
+/// The JSON body of an alert event (Standard Webhooks shape: type, timestamp, data), as it is
+/// stored until delivered. No secret, and no reconnect link: that is a capability, added only
+/// when the event is sent ([`with_reconnect_link`]).
 pub fn payload(app: &App, alert: &Alert, event: &str) -> Result<Value, VaultError> {
     let name = app
         .registry
         .get(&alert.connector_id)
         .map(|p| p.manifest.name.clone())
         .unwrap_or_else(|| alert.connector_id.clone());
-    let mut data = json!({
+    let data = json!({
         "alert_id": alert.id,
         "connection_id": alert.connection_id,
         "connector": { "id": alert.connector_id, "name": name },
@@ -64,14 +66,28 @@ pub fn payload(app: &App, alert: &Alert, event: &str) -> Result<Value, VaultErro
         "opened_at": alert.opened_at,
         "resolved_at": alert.resolved_at,
     });
-    if event == OPENED {
-        data["reconnect_url"] = json!(reconnect_url(app, &alert.id)?);
-    }
     Ok(json!({
         "type": event,
         "timestamp": crate::clock::rfc3339(now_ms()),
         "data": data,
     }))
+}
+
+/// The body to send for a stored `payload`: an opened alert gains its reconnect link (derived
+/// from the alert id, so every retry sends the same body).
+pub fn with_reconnect_link(
+    app: &App,
+    event: &str,
+    alert_id: &str,
+    payload: &str,
+) -> Result<String, String> {
+    if event != OPENED {
+        return Ok(payload.to_string());
+    }
+    let mut body: Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    let link = reconnect_url(app, alert_id).map_err(|e| e.to_string())?;
+    body["data"]["reconnect_url"] = json!(link);
+    Ok(body.to_string())
 }
 
 fn destination_names(app: &App) -> Vec<String> {

@@ -142,6 +142,12 @@ async fn a_revoked_connection_is_found_alerted_once_and_its_job_resumes_after_re
         .as_str()
         .expect("a reconnect link")
         .to_string();
+    // The link is a capability: sent, never stored (the outbox keeps the event without it).
+    let link_token = reconnect.rsplit('/').next().expect("a token").to_string();
+    assert!(
+        !s.gw.db_dump().contains(&link_token),
+        "the reconnect link is stored in the database"
+    );
     assert!(
         !opened[0].to_string().contains("gho_"),
         "no token in the alert"
