@@ -248,3 +248,38 @@ async fn a_token_update_replaces_extra_tokens_and_keeps_them_when_it_has_none() 
         .expect("update");
     assert_eq!(extra(&vault).await.as_deref(), Some(r#"{"user":"user-2"}"#));
 }
+
+#[tokio::test]
+async fn deleting_a_connection_ends_its_open_alerts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (vault, a, b) = vault_with_two_users(dir.path(), [7u8; 32]).await;
+    for c in [&a, &b] {
+        let new = alerts::NewAlert {
+            connection_id: c.id.clone(),
+            connector_id: c.connector_id.clone(),
+            owner: c.owner.clone(),
+            reason: "revoked".into(),
+            missing_scopes: Vec::new(),
+            detail: None,
+        };
+        vault
+            .db()
+            .write(move |conn| alerts::open(conn, &new))
+            .await
+            .expect("open an alert");
+    }
+    assert!(vault.delete_connection(&a.id).await.expect("delete"));
+    let open: Vec<String> = vault
+        .db()
+        .read(|conn| alerts::list(conn, true))
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|alert| alert.connection_id)
+        .collect();
+    assert_eq!(
+        open,
+        vec![b.id.clone()],
+        "only bob's incident is still open"
+    );
+}
