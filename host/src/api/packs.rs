@@ -13,7 +13,6 @@ use super::body::JsonBody;
 use super::caller::{AdminCaller, AgentCaller};
 use super::pages;
 use super::problem::Problem;
-use super::tools::scope_of;
 use crate::app::App;
 use crate::auth::connect::LinkError;
 use crate::auth::pack_flow::{self, Step};
@@ -146,8 +145,7 @@ pub async fn create(
     caller: AgentCaller,
     JsonBody(body): JsonBody<NewPackSession>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
-    let user = crate::policy::acting_user(&caller.0, body.user_id.as_deref())
-        .map_err(Problem::invalid_request)?;
+    let user = super::tools::acting_user(&caller, body.user_id.as_deref())?;
     if let Some(own) = &caller.0.packs
         && !own.contains(&body.pack)
     {
@@ -158,7 +156,6 @@ pub async fn create(
             format!("pack {:?} is not among the caller's", body.pack),
         ));
     }
-    let _ = scope_of(&app, &caller).await?;
     let link = pack_flow::start(&app, &body.pack, Owner::User(user), body.return_to).await?;
     Ok((
         StatusCode::CREATED,
