@@ -39,10 +39,7 @@ pub async fn list(
         .db()
         .read(move |c| audit::list(c, page.after, limit))
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read the audit log");
-            Problem::internal()
-        })?;
+        .map_err(Problem::from)?;
     Ok(Json(json!({ "entries": entries })))
 }
 
@@ -57,8 +54,5 @@ pub async fn verify(
         .read(move |c| audit::verify(c, &keyring))
         .await
         .map(Json)
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot verify the audit log");
-            Problem::internal()
-        })
+        .map_err(Problem::from)
 }

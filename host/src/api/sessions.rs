@@ -81,9 +81,12 @@ pub async fn mint(
         grant,
     )
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "cannot mint a session");
-        Problem::internal()
+    .map_err(|e| match e {
+        crate::auth::api_keys::KeyError::Vault(v) => Problem::from(v),
+        other => {
+            tracing::error!(error = %other, "cannot mint a session");
+            Problem::internal()
+        }
     })?;
     crate::audit::record(
         &app,

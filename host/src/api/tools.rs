@@ -14,12 +14,11 @@ use crate::app::App;
 use crate::policy::{self, ToolScope};
 use crate::toolcall::{self, ToolCall, ToolOutput};
 
-/// The caller's tool scope, or an internal problem.
+/// The caller's tool scope (a storage failure is `storage_unavailable`, as everywhere).
 pub async fn scope_of(app: &App, caller: &AgentCaller) -> Result<ToolScope, Problem> {
-    policy::tool_scope(app, &caller.0).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot load the caller's packs");
-        Problem::internal()
-    })
+    policy::tool_scope(app, &caller.0)
+        .await
+        .map_err(Problem::from)
 }
 
 /// Every tool `scope` allows, as agents see them.
