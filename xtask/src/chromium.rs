@@ -1,12 +1,9 @@
 //! The browser the end-to-end tests drive: Debian's Chromium at `/usr/bin/chromium`, installed
 //! from the Debian packages when it is missing (never a browser build of Playwright's own).
 
-use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-
-use crate::debian::apt_get;
 
 /// Where the browser tests look for Chromium (`tests/browser/connect_pack.mjs` too).
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -14,23 +11,7 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Make sure `/usr/bin/chromium` exists and runs: install Debian's `chromium` package when it
 /// is missing. Fails with what to do by hand when it cannot.
 pub fn ensure() -> Result<()> {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!(
-            "xtask: {CHROMIUM} is missing; the browser tests need it: installing Debian's chromium package"
-        );
-        apt_get(&["update"])
-            .and_then(|()| apt_get(&["install", "-y", "--no-install-recommends", "chromium"]))
-            .with_context(|| {
-                format!(
-                    "cannot install Chromium for the browser tests; install it by hand \
-                     (`apt-get update && apt-get install -y --no-install-recommends chromium`, \
-                     as root) so that {CHROMIUM} exists"
-                )
-            })?;
-        if !Path::new(CHROMIUM).exists() {
-            bail!("the chromium package is installed but {CHROMIUM} is still missing");
-        }
-    }
+    crate::debian::ensure_command(CHROMIUM, "chromium", "the browser tests need it")?;
     let out = Command::new(CHROMIUM)
         .arg("--version")
         .output()

@@ -13,7 +13,7 @@ fn is_root() -> bool {
 
 /// `apt-get` with `args`, non-interactive, through `sudo` unless we are root, printed before it
 /// runs.
-pub fn apt_get(args: &[&str]) -> Result<()> {
+fn apt_get(args: &[&str]) -> Result<()> {
     // `env` sets the variable as root: sudo would drop it from our environment.
     let mut cmd = if is_root() {
         Command::new("env")
