@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 /// Forget bindings untouched this long (the SDK closes idle sessions after five minutes).
 const IDLE: Duration = Duration::from_secs(3600);
 
-/// At most this many bindings are kept; the least recently used go first.
+/// At most this many bindings are kept. When full, new sessions are refused: evicting a live
+/// binding would make its session id usable by anyone (an unknown id is left to the SDK).
 const MAX: usize = 100_000;
 
 #[derive(Debug)]
@@ -19,10 +20,21 @@ struct Binding {
 }
 
 /// Session id → the principal that opened it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SessionBindings {
     inner: Mutex<HashMap<String, Binding>>,
+    max: usize,
 }
+
+impl Default for SessionBindings {
+    fn default() -> Self {
+        SessionBindings::with_capacity(MAX)
+    }
+}
+
+/// No room for another session's binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
 
 /// Whether a presented session id may be used by a principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,18 +50,23 @@ impl SessionBindings {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Record that `principal` opened `session`.
-    pub fn bind(&self, session: &str, principal: &str) {
+    /// Bindings for at most `max` sessions at once.
+    pub fn with_capacity(max: usize) -> Self {
+        SessionBindings {
+            inner: Mutex::new(HashMap::new()),
+            max,
+        }
+    }
+
+    /// Record that `principal` opened `session`; refused when full of live sessions.
+    pub fn bind(&self, session: &str, principal: &str) -> Result<(), Full> {
         let mut map = self.map();
         let now = Instant::now();
-        map.retain(|_, b| now.duration_since(b.touched) < IDLE);
-        if map.len() >= MAX
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, b)| b.touched)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
+        if map.len() >= self.max {
+            map.retain(|_, b| now.duration_since(b.touched) < IDLE);
+        }
+        if map.len() >= self.max {
+            return Err(Full);
         }
         map.insert(
             session.to_string(),
@@ -58,6 +75,7 @@ impl SessionBindings {
                 touched: now,
             },
         );
+        Ok(())
     }
 
     /// Whether `principal` may use `session`.
@@ -86,12 +104,23 @@ mod tests {
     #[test]
     fn a_session_belongs_to_the_principal_that_opened_it() {
         let b = SessionBindings::default();
-        b.bind("s1", "agent:a/user:alice");
+        b.bind("s1", "agent:a/user:alice").expect("room");
         assert_eq!(b.check("s1", "agent:a/user:alice"), Access::Allowed);
         assert_eq!(b.check("s1", "agent:a/user:bob"), Access::Denied);
         assert_eq!(b.check("s1", "agent:b"), Access::Denied);
         assert_eq!(b.check("unknown", "agent:b"), Access::Allowed);
         b.forget("s1");
         assert_eq!(b.check("s1", "agent:b"), Access::Allowed);
+    }
+
+    #[test]
+    fn when_full_new_sessions_are_refused_and_no_live_binding_is_dropped() {
+        let b = SessionBindings::with_capacity(2);
+        b.bind("s1", "agent:a").expect("room");
+        b.bind("s2", "agent:b").expect("room");
+        assert_eq!(b.bind("s3", "agent:c"), Err(Full));
+        assert_eq!(b.check("s1", "agent:c"), Access::Denied, "s1 still bound");
+        b.forget("s2");
+        b.bind("s3", "agent:c").expect("room again");
     }
 }

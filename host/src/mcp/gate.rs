@@ -140,8 +140,15 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
         && session.as_deref() != Some(opened)
+        && gate.bindings.bind(opened, &principal).is_err()
     {
-        gate.bindings.bind(opened, &principal);
+        tracing::error!("refused a new MCP session: too many open sessions");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_sessions",
+            "Too many MCP sessions",
+            "the gateway holds as many MCP sessions as it can; retry later",
+        );
     }
     if method == Method::DELETE
         && response.status().is_success()
