@@ -289,10 +289,7 @@ pub async fn submit_credential(
     };
     match crate::toolcall::verify_with(&app, &plugin, credentials, &ctx).await {
         Ok(Ok(identity)) => {
-            metadata.insert(
-                "account".to_string(),
-                identity.display_name.unwrap_or(identity.subject),
-            );
+            metadata.extend(crate::auth::oauth::callback::identity_metadata(identity));
         }
         Ok(Err(crate::plugin::CallError::Auth(_))) => {
             return pages::result(

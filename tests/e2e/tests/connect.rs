@@ -89,6 +89,13 @@ async fn a_user_connects_an_api_key_app_through_the_link_and_the_call_then_works
         .await;
     assert_eq!(done["status"], "completed", "{done}");
     assert!(done["connection_id"].as_str().is_some());
+    // The connection keeps what the connector's verify said of the account, as after OAuth.
+    let (_, listed) =
+        s.gw.get("/v1/admin/connections?user_id=bob", &s.gw.admin_key)
+            .await;
+    let metadata = &listed["connections"][0]["metadata"];
+    assert_eq!(metadata["account"], "Bob", "{listed}");
+    assert!(metadata["email"].as_str().is_some(), "{listed}");
 
     let (status, body) = s.gw.call("linear_get_viewer", "bob", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");

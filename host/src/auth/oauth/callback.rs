@@ -298,6 +298,22 @@ pub(crate) async fn connection_metadata(
     }
 }
 
+/// What a connection keeps of the identity `verify` answered: the connector's (bounded)
+/// metadata and the account's display name.
+pub fn identity_metadata(identity: crate::plugin::Identity) -> BTreeMap<String, String> {
+    let mut entries: BTreeMap<String, String> = identity
+        .metadata
+        .into_iter()
+        .filter(|(k, v)| !k.is_empty() && k.len() <= 64 && v.len() <= 1024)
+        .take(32)
+        .collect();
+    entries.insert(
+        "account".into(),
+        identity.display_name.unwrap_or(identity.subject),
+    );
+    entries
+}
+
 /// Ask the connector who the new credential belongs to, and keep the non-secret answer (e.g.
 /// Jira's cloud id, the account name) as connection metadata. A failure here does not undo
 /// the connection: calls will surface any real problem.
@@ -336,17 +352,11 @@ pub async fn learn_identity(
             return connection;
         }
     };
-    let mut entries: BTreeMap<String, String> = identity
-        .metadata
-        .into_iter()
-        .filter(|(k, v)| !k.is_empty() && k.len() <= 64 && v.len() <= 1024)
-        .take(32)
-        .collect();
-    entries.insert(
-        "account".into(),
-        identity.display_name.unwrap_or(identity.subject),
-    );
-    match app.vault.merge_metadata(&connection.id, entries).await {
+    match app
+        .vault
+        .merge_metadata(&connection.id, identity_metadata(identity))
+        .await
+    {
         Ok(Some(updated)) => updated,
         Ok(None) => connection,
         Err(e) => {
