@@ -505,3 +505,25 @@ fn bad_input_gets_a_clear_error() {
         run.stdout()
     );
 }
+
+/// The SDK's `testkit` feature — what a connector's own `cargo test` runs — passes a bundled
+/// connector and reports its cases.
+#[test]
+fn the_sdk_testkit_passes_a_bundled_connector() {
+    use latchkey_sdk::testkit;
+    e2e::build::ensure_built();
+    let report = testkit::check_plugin(e2e::build::plugin("github"), testkit::Options::default())
+        .expect("checked");
+    testkit::assert_passed(&report);
+    assert_eq!(report.connectors.len(), 1);
+    assert_eq!(report.connectors[0].id, "github");
+    assert!(
+        report.connectors[0]
+            .cases
+            .iter()
+            .any(|c| c.id == "oauth2.expired_token_refreshed"
+                && c.outcome == testkit::Outcome::Passed),
+        "{}",
+        report.to_text()
+    );
+}
