@@ -4,7 +4,7 @@
 //! drift, a rate-limited token endpoint, revoked keys, alerts — against the fake provider,
 //! in-process.
 //!
-//! ```ignore
+//! ```no_run
 //! // tests/auth_kit.rs of a connector crate; run with
 //! //   cargo test --target x86_64-unknown-linux-gnu --features testkit --test auth_kit
 //! #![cfg(feature = "testkit")]
