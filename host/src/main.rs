@@ -466,7 +466,7 @@ async fn vault(config: Config, cmd: VaultCommand) -> anyhow::Result<()> {
 }
 
 async fn plugin(config: Config, args: PluginArgs) -> anyhow::Result<()> {
-    use latchkey::hotload::client::{PluginAction, PluginClient, table};
+    use latchkey::plugin_client::{PluginAction, PluginClient, table};
     let base = args.url.unwrap_or_else(|| config.public_base());
     let client = PluginClient::new(&base, SecretString::from(args.admin_key));
     let action = match args.command {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::permissions::Permissions;
-use crate::plugin::{LoadedPlugin, PluginMetrics};
+use crate::{LoadedPlugin, PluginMetrics};
 
 /// How a version came to serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

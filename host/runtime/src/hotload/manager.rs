@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use super::permissions::Permissions;
 use super::status::{EntryView, FileError, Overview, VersionView, Via};
 use super::store::{Approval, StateStore, write_atomically};
-use crate::plugin::{
+use crate::{
     LoadError, LoadOptions, LoadedPlugin, PluginLimits, PluginMetrics, PluginRuntime, Registry,
 };
 

@@ -3,11 +3,13 @@
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
+pub mod clock;
 pub mod connect_sessions;
 pub mod connections;
 pub mod db;
 pub mod error;
 pub mod groups;
+pub mod ids;
 pub mod jobs;
 pub mod keyring;
 pub mod master_key;

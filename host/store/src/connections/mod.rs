@@ -172,7 +172,7 @@ pub fn delete(conn: &mut Connection, id: &str) -> Result<bool, VaultError> {
     )?;
     let n = tx.execute("DELETE FROM connections WHERE id = ?1", params![id])?;
     // Its incidents end with it: an open alert would stay listed forever, its link dead.
-    crate::vault::alerts::resolve_for(&tx, id)?;
+    crate::alerts::resolve_for(&tx, id)?;
     tx.commit()?;
     Ok(n > 0)
 }

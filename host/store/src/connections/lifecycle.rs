@@ -8,8 +8,8 @@ use rusqlite::{Connection, params};
 use super::secrets::write_secret;
 use super::{COLUMNS, ConnectionRecord, ConnectionStatus, SecretField, TokenUpdate, from_row, get};
 use crate::clock::now_ms;
-use crate::vault::error::VaultError;
-use crate::vault::keyring::Keyring;
+use crate::error::VaultError;
+use crate::keyring::Keyring;
 
 /// Replace a connection's tokens atomically (refresh token first in the same transaction, so a
 /// rotated one is never lost while the new access token is in use) and mark it active.
@@ -22,7 +22,7 @@ pub fn update_tokens(
 ) -> Result<ConnectionRecord, VaultError> {
     let tx = conn.transaction()?;
     if let Some(j) = journal_id {
-        crate::vault::token_journal::remove(&tx, j)?;
+        crate::token_journal::remove(&tx, j)?;
     }
     if let Some(refresh) = &update.refresh_token {
         write_secret(&tx, keyring, id, SecretField::RefreshToken, refresh)?;

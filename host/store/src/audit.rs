@@ -269,7 +269,7 @@ fn head_mac_for(conn: &Connection, keyring: &Keyring, seq: i64) -> Result<Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vault::{MasterKey, migrations};
+    use crate::{MasterKey, migrations};
 
     fn setup() -> (Connection, Keyring) {
         let mut conn = Connection::open_in_memory().expect("open");

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::types::{AuthScheme, Manifest, Placement};
-use crate::egress::{check_header_placement, check_query_placement};
+use latchkey_egress::{check_header_placement, check_query_placement};
 
 const MAX_TOOLS: usize = 256;
 const MAX_TEXT: usize = 4 << 10;
@@ -192,7 +192,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::plugin::types::{ApiKeyScheme, ToolSpec};
+    use crate::types::{ApiKeyScheme, ToolSpec};
 
     fn manifest() -> Manifest {
         Manifest {

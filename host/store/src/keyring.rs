@@ -211,7 +211,7 @@ pub fn rotate_master_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vault::migrations;
+    use crate::migrations;
 
     fn db() -> Connection {
         let mut conn = Connection::open_in_memory().expect("open");

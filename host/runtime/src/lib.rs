@@ -14,6 +14,8 @@ pub mod registry;
 pub mod types;
 mod version;
 
+pub mod hotload;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::{Component, HasSelf, Linker};
 
-use crate::egress::AllowList;
+use latchkey_egress::AllowList;
 
 pub use cache::CacheSettings;
 pub use engine::EngineSettings;

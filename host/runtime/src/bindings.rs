@@ -2,6 +2,6 @@
 //! Only the plugin module sees these types; the rest of the host uses `plugin::types`.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../../wit",
     world: "connector",
 });

@@ -9,7 +9,6 @@
 //! `pending_approval` while the old version keeps serving.
 
 pub mod cache_key;
-pub mod client;
 pub mod manager;
 pub mod permissions;
 pub mod status;

@@ -34,7 +34,7 @@ pub enum PluginAction {
 impl PluginClient {
     /// A client for the gateway at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str, key: SecretString) -> Self {
-        crate::egress::install_crypto_provider();
+        latchkey_egress::install_crypto_provider();
         PluginClient {
             base: base.trim_end_matches('/').to_string(),
             key,

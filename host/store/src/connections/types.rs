@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::vault::error::VaultError;
+use crate::error::VaultError;
 
 /// Who a connection belongs to: one user (individual) or a group (shared credential).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plugin::{AuthScheme, Manifest, Placement};
+use crate::{AuthScheme, Manifest, Placement};
 
 /// The security-relevant surface of one connector version.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +95,7 @@ impl Permissions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::{ApiKeyScheme, ToolSpec};
+    use crate::{ApiKeyScheme, ToolSpec};
 
     fn manifest(hosts: &[&str], scopes: &[&str], header: Option<&str>) -> Manifest {
         Manifest {

@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::vault::MasterKey;
+use latchkey_store::MasterKey;
 
 const LABEL: &[u8] = b"latchkey plugin artifact cache v1";
 

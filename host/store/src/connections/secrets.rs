@@ -4,9 +4,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::SecretField;
-use crate::vault::error::VaultError;
-use crate::vault::keyring::Keyring;
-use crate::vault::seal::Sealed;
+use crate::error::VaultError;
+use crate::keyring::Keyring;
+use crate::seal::Sealed;
 
 const TABLE: &str = "connection_secrets";
 
