@@ -161,7 +161,7 @@ async fn receive(State(inbox): State<Arc<Inbox>>, headers: HeaderMap, body: Byte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::sign::SigningSecret;
+    use latchkey::alerts::sign::SigningSecret;
 
     async fn post(url: &str, secret: &str, id: &str, body: &str, tamper: bool) {
         let ts = 1_795_000_000;
@@ -187,7 +187,7 @@ mod tests {
 
     #[tokio::test]
     async fn records_deliveries_and_whether_their_signature_verifies() {
-        crate::egress::install_crypto_provider();
+        latchkey::egress::install_crypto_provider();
         let dir = tempfile::tempdir().expect("temporary folder");
         let file = dir.path().join("secret");
         let inbox = AlertInbox::start(&file).await.expect("started");

@@ -3,8 +3,8 @@
 
 use std::sync::Mutex;
 
-use crate::plugin::{HttpError, HttpRequest, HttpResponse};
-use crate::toolcall::tap::OutboundTap;
+use latchkey::plugin::{HttpError, HttpRequest, HttpResponse};
+use latchkey::toolcall::tap::OutboundTap;
 
 /// One request a connector made.
 #[derive(Debug, Clone)]
@@ -84,7 +84,7 @@ impl OutboundTap for EgressLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::Method;
+    use latchkey::plugin::Method;
 
     #[test]
     fn records_denials_without_queries() {

@@ -110,7 +110,7 @@ pub fn render(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::report::tests::sample;
+    use crate::report::tests::sample;
 
     #[test]
     fn counts_escapes_and_shapes() {

@@ -2,11 +2,14 @@
 //! through the auth behaviours that break in production, against the fake provider, and say
 //! what a connector author or operator must fix.
 //!
-//! For each plugin the kit starts a fake provider and a gateway in-process (a temporary
-//! folder, its own SQLite vault, egress routed to the fake with private addresses allowed),
-//! serves the gateway's real HTTP API on loopback, and acts as agent, user and operator over
-//! HTTP: tool calls as an agent, consent through the connect page and the provider's authorize
-//! endpoint as a browser would, the operator API for connect links and service accounts.
+//! A crate of its own (binary `latchkey-check`, which `latchkey check` runs), so the gateway
+//! never links the fake provider. For each plugin the kit starts a fake provider and a
+//! gateway in-process through the gateway's one public constructor (a temporary folder, its
+//! own SQLite vault and master key, egress routed to the fake with private addresses allowed,
+//! the kit's egress log as the outbound observer), and acts as agent, user and operator over
+//! the gateway's real HTTP API on loopback: tool calls as an agent, consent through the
+//! connect page and the provider's authorize endpoint as a browser would ([`scripted_browser`]),
+//! the operator API for keys, connect links, service accounts, connections and alerts.
 //! Bundled connectors meet the fake's realistic apps ([`bundled`]); any other connector meets
 //! its generic app, which every origin it declares is routed to ([`upstream`]).
 //!
@@ -22,7 +25,6 @@
 //! ([`lints`]). Results: [`report`] (terminal and JSON) and [`junit`].
 
 pub mod alert_inbox;
-pub mod browser;
 pub mod bundled;
 pub mod client;
 pub mod egress_log;
@@ -34,6 +36,7 @@ pub mod scenario_file;
 pub mod scenarios;
 pub mod stack;
 pub mod upstream;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,7 +44,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::plugin::{AuthScheme, EngineSettings, LoadedPlugin, PluginLimits, PluginRuntime};
+use latchkey::plugin::{AuthScheme, EngineSettings, LoadedPlugin, PluginLimits, PluginRuntime};
 use report::{ConnectorReport, Report, millis};
 use scenario_file::{ScenarioFile, ScenarioFileError};
 use scenarios::Run;
@@ -154,7 +157,7 @@ async fn check_with(
     let mut scenarios = options.scenarios.for_connector(&manifest.id);
     let upstream = Upstream::start(&manifest, &scenarios).await?;
     if let Some(builtin) = upstream.builtin_samples() {
-        let mut merged = ScenarioFile::parse(builtin, Path::new("built-in samples"))?;
+        let mut merged = builtin.clone();
         merged.merge(ScenarioFile {
             connectors: [(manifest.id.clone(), scenarios)].into(),
         });
@@ -164,7 +167,7 @@ async fn check_with(
         .iter()
         .map(|t| format!("{}_{}", manifest.id, t.name))
         .collect();
-    let stack = match Stack::start(file, &manifest.id, &upstream.overrides, &names).await {
+    let stack = match Stack::start(file, described, &upstream.overrides, &names).await {
         Ok(s) => s,
         Err(e) => {
             upstream.shutdown().await;
@@ -194,11 +197,15 @@ async fn drive(
     stack: &Stack,
     upstream: &Upstream,
     scenarios: scenario_file::ConnectorScenarios,
-    tools: Vec<crate::plugin::ToolSpec>,
+    tools: Vec<latchkey::plugin::ToolSpec>,
 ) -> Result<Vec<report::Case>, CheckError> {
     let manifest = &stack.plugin.manifest;
-    if let Some(oauth) = crate::auth::oauth::provider::scheme_of(&stack.plugin) {
-        let redirect = crate::auth::oauth::authorize::redirect_uri(&stack.app, &manifest.id);
+    let oauth = manifest.auth.iter().find_map(|s| match s {
+        AuthScheme::Oauth2(o) => Some(o.as_ref()),
+        _ => None,
+    });
+    if let Some(oauth) = oauth {
+        let redirect = stack.running.redirect_uri(&manifest.id);
         let (client_id, secret) = upstream.register_client(oauth, &redirect)?;
         let answer = stack
             .gateway

@@ -15,8 +15,8 @@ use serde_json::Value;
 use super::scenarios::calls::oauth_user_with;
 use super::scenarios::oauth::missing_scopes;
 use super::scenarios::{Fail, Run, ScenarioResult, Verdict};
-use crate::egress::Origin;
-use crate::plugin::AuthScheme;
+use latchkey::egress::Origin;
+use latchkey::plugin::AuthScheme;
 
 /// Every mistake check, as cases.
 pub async fn all(run: &Run<'_>) {

@@ -1,33 +1,34 @@
-//! The gateway under test, in-process: a temporary folder with its own SQLite vault, the one
-//! plugin, egress routed to the fake provider (private addresses allowed), serving its real
-//! HTTP API on a loopback port, with an operator key, an agent key for every tool and one
-//! limited to the tools under test (a pack, so one consent asks for all their scopes).
+//! The gateway under test, in-process: a temporary folder with its own SQLite vault and
+//! master key, the one plugin, egress routed to the fake provider (private addresses allowed),
+//! serving its real HTTP API on a loopback port, with an operator key, an agent key for every
+//! tool and one limited to the tools under test (a pack, so one consent asks for all their
+//! scopes). It is started through the gateway's one public constructor with the kit's egress
+//! log as its outbound observer, and driven over HTTP from then on.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use latchkey::app::StartOptions;
+use latchkey::config::Config;
+use latchkey::gateway::{Gateway, Workers};
+use latchkey::plugin::LoadedPlugin;
 use secrecy::SecretString;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::CheckError;
 use super::alert_inbox::AlertInbox;
-use super::client::Gateway;
+use super::client::Api;
 use super::egress_log::EgressLog;
-use crate::app::App;
-use crate::auth::api_keys::{self, Grant};
-use crate::config::Config;
-use crate::plugin::LoadedPlugin;
-use crate::vault::KeyKind;
 
 /// The pack of the tools under test.
 pub const PACK: &str = "latchkey-check";
 
 /// A running gateway for one connector.
 pub struct Stack {
-    pub app: Arc<App>,
-    pub gateway: Gateway,
+    /// The running gateway (for what its HTTP API does not offer: an on-demand refresh).
+    pub running: Gateway,
+    /// Its HTTP API, as the operator.
+    pub gateway: Api,
     /// Allowed every tool: consent asks for the called tool's scopes only.
     pub agent_key: SecretString,
     /// Allowed the tools under test: consent asks for all their scopes.
@@ -36,9 +37,6 @@ pub struct Stack {
     pub egress: Arc<EgressLog>,
     /// Where the gateway's alert webhooks arrive.
     pub alerts: AlertInbox,
-    alert_worker: JoinHandle<()>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -74,15 +72,16 @@ fn setup(what: &str) -> impl Fn(String) -> CheckError + '_ {
 }
 
 impl Stack {
-    /// Start a gateway serving `plugin_file` (connector `connector_id`), its egress routed by
+    /// Start a gateway serving `plugin` (read from `plugin_file`), its egress routed by
     /// `overrides`, with `tools` (agent-facing names) in the kit's pack.
     pub async fn start(
         plugin_file: &Path,
-        connector_id: &str,
+        plugin: Arc<LoadedPlugin>,
         overrides: &BTreeMap<String, String>,
         tools: &[String],
     ) -> Result<Stack, CheckError> {
-        crate::egress::install_crypto_provider();
+        latchkey::egress::install_crypto_provider();
+        let connector_id = plugin.manifest.id.clone();
         let dir = tempfile::tempdir().map_err(|e| setup("temporary folder")(e.to_string()))?;
         let plugins = dir.path().join("plugins");
         std::fs::create_dir_all(&plugins).map_err(|e| setup("plugins folder")(e.to_string()))?;
@@ -94,79 +93,57 @@ impl Stack {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| setup("listening on loopback")(e.to_string()))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| setup("listening on loopback")(e.to_string()))?;
-        // Its own key: never the deployment's LATCHKEY_MASTER_KEY, and nothing to back up.
-        let master = crate::vault::MasterKey::generate();
-        let app = App::start_with_master(config, Some(addr), master)
-            .await
-            .map_err(|e| setup("starting the gateway")(e.to_string()))?;
-        let plugin = app.registry.get(connector_id).ok_or_else(|| {
-            CheckError::Setup(format!(
-                "the gateway did not load connector {connector_id:?}"
-            ))
-        })?;
+        let egress = Arc::new(EgressLog::default());
+        let options = StartOptions {
+            // Its own key: never the deployment's LATCHKEY_MASTER_KEY, and nothing to back up.
+            master_key: Some(latchkey::vault::MasterKey::generate()),
+            outbound_tap: Some(egress.clone()),
+        };
         // Alerts are delivered as in production; probes and proactive refresh stay off, so
         // the scenarios decide when the provider is asked for tokens.
-        let alert_worker = crate::alerts::deliver::spawn(app.clone());
-        let egress = Arc::new(EgressLog::default());
-        let _ = app.outbound_tap.set(egress.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let router = crate::api::router(app.clone());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        let key = |kind, name: &'static str, packs: Option<Vec<String>>| {
-            let app = app.clone();
-            async move {
-                api_keys::create(
-                    &app.vault,
-                    kind,
-                    name,
-                    Grant {
-                        packs,
-                        ..Grant::default()
-                    },
-                )
-                .await
-                .map(|(_, k)| k)
-                .map_err(|e| setup("creating keys")(e.to_string()))
+        let workers = Workers {
+            alert_delivery: true,
+            jobs: false,
+            health: false,
+        };
+        let running = Gateway::start(config, listener, options, workers)
+            .await
+            .map_err(|e| setup("starting the gateway")(e.to_string()))?;
+        let admin = running
+            .create_admin_key("check-admin")
+            .await
+            .map_err(|e| setup("creating keys")(e.to_string()))?;
+        let gateway =
+            Api::new(running.base_url().to_string(), admin).map_err(|f| CheckError::Setup(f.0))?;
+        let stack = async {
+            gateway.expect_loaded(&connector_id).await?;
+            let agent_key = gateway.agent_key("check-agent", None).await?;
+            let pack_key = gateway.agent_key("check-pack", Some(PACK)).await?;
+            Ok::<_, super::scenarios::Fail>((agent_key, pack_key))
+        }
+        .await;
+        let (agent_key, pack_key) = match stack {
+            Ok(keys) => keys,
+            Err(f) => {
+                let _ = running.shutdown().await;
+                return Err(CheckError::Setup(f.0));
             }
         };
-        let admin = key(KeyKind::Admin, "check-admin", None).await?;
-        let agent_key = key(KeyKind::Agent, "check-agent", None).await?;
-        let pack_key = key(KeyKind::Agent, "check-pack", Some(vec![PACK.to_string()])).await?;
-        let gateway = Gateway::new(app.public_base().to_string(), admin)
-            .map_err(|f| CheckError::Setup(f.0))?;
         Ok(Stack {
-            app,
+            running,
             gateway,
             agent_key,
             pack_key,
             plugin,
             egress,
             alerts,
-            alert_worker,
-            stop: Some(stop),
-            server: Some(server),
             _dir: dir,
         })
     }
 
     /// Stop serving and wait for the server to end (the folder goes with the value).
-    pub async fn shutdown(mut self) {
-        self.alert_worker.abort();
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
+    pub async fn shutdown(self) {
+        let _ = self.running.shutdown().await;
     }
 }
 

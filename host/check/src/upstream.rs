@@ -18,9 +18,9 @@ use serde_json::{Value, json};
 use super::CheckError;
 use super::bundled::{self, Bundled};
 use super::sample::Vars;
-use super::scenario_file::ConnectorScenarios;
-use crate::egress::{HostPattern, Origin};
-use crate::plugin::{
+use super::scenario_file::{ConnectorScenarios, ScenarioFile};
+use latchkey::egress::{HostPattern, Origin};
+use latchkey::plugin::{
     AuthScheme, Manifest, OAuth2Scheme, ServiceAccountKind, ServiceAccountScheme, TokenEndpointAuth,
 };
 
@@ -104,7 +104,7 @@ fn pattern_covered(pattern: &str, origins: &[String]) -> bool {
 /// one the mapping routes.
 fn bundled_for(manifest: &Manifest) -> Option<Bundled> {
     let b = bundled::all().into_iter().find(|b| b.id == manifest.id)?;
-    let mapped: Vec<String> = b.origins.iter().map(|(o, _)| o.to_string()).collect();
+    let mapped: Vec<String> = b.origins.keys().cloned().collect();
     let (origins, hosts) = declared(manifest);
     let covered = origins.iter().all(|o| mapped.contains(o))
         && hosts.iter().all(|h| pattern_covered(h, &mapped));
@@ -139,13 +139,13 @@ impl Upstream {
         let bundled = bundled_for(manifest);
         let (app, provider) = match &bundled {
             Some(b) => {
-                for (origin, prefix) in b.origins {
-                    overrides.insert(origin.to_string(), format!("{base}{prefix}"));
+                for (origin, prefix) in &b.origins {
+                    overrides.insert(origin.clone(), format!("{base}{prefix}"));
                 }
                 if let (Some(app), Some(settings)) = (b.app, &b.settings) {
                     fake.oauth().update_settings(app, settings.clone());
                 }
-                (b.app, b.id.to_string())
+                (b.app, b.id.clone())
             }
             None => {
                 let (mut origins, hosts) = declared(manifest);
@@ -206,9 +206,9 @@ impl Upstream {
         }
     }
 
-    /// The built-in samples of a bundled connector (scenario-file TOML).
-    pub fn builtin_samples(&self) -> Option<&'static str> {
-        self.bundled.as_ref().map(|b| b.samples)
+    /// The built-in samples and sequences of a bundled connector (from its `kit.toml`).
+    pub fn builtin_samples(&self) -> Option<&ScenarioFile> {
+        self.bundled.as_ref().map(|b| &b.samples)
     }
 
     /// Variables every input may use.
@@ -227,7 +227,7 @@ impl Upstream {
     pub fn oauth_vars(&self, user: &str) -> Vars {
         let mut vars = self.base_vars(user);
         if let Some(b) = &self.bundled {
-            vars.extend((b.oauth_vars)(&self.fake, PERSON));
+            vars.extend(b.oauth_vars(&self.fake, PERSON));
         }
         vars
     }
@@ -235,13 +235,14 @@ impl Upstream {
     /// A new API key the provider accepts, and the variables of a connection with it.
     pub fn new_api_key(&self, user: &str) -> (String, Vars) {
         let n = self.keys.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let key = format!(
-            "kit_key_{n}_{}",
-            crate::auth::oauth::authorize::random_token()
-        );
+        let key = format!("kit_key_{n}_{:032x}", rand::random::<u128>());
         let mut vars = self.base_vars(user);
-        match self.bundled.as_ref().and_then(|b| b.api_key) {
-            Some(register) => vars.extend(register(&self.fake, &key, PERSON)),
+        match self
+            .bundled
+            .as_ref()
+            .and_then(|b| b.api_key_vars(&self.fake, &key, PERSON))
+        {
+            Some(seeded) => vars.extend(seeded),
             None => self.fake.generic().add_api_key(&key),
         }
         (key, vars)

@@ -5,11 +5,11 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::{Fail, Run, Working, ensure, expect, save};
-use crate::check::browser::{Browser, form_action, headline};
-use crate::check::client::Answer;
-use crate::check::sample::{Vars, fill};
-use crate::check::scenario_file::Step;
-use crate::vault::{ConnectionRecord, ConnectionStatus};
+use crate::client::Answer;
+use crate::sample::{Vars, fill};
+use crate::scenario_file::Step;
+use crate::view::{self, Connection};
+use scripted_browser::{Browser, form_action, headline};
 
 /// A sample call whose input needs only `vars` (no value saved by an earlier step).
 pub fn trigger_step(run: &Run<'_>, vars: &Vars) -> Option<(Step, Value)> {
@@ -51,8 +51,7 @@ pub async fn first_call(
 /// authorize endpoint (which approves at once), the gateway's callback, the success page.
 pub async fn consent(link: &str) -> Result<(), Fail> {
     let mut browser = Browser::new()?;
-    let url = url::Url::parse(link)?;
-    let page = browser.get(&url).await?;
+    let page = browser.get(link).await?;
     ensure(page.status == 200, || {
         format!(
             "the connect page answered {}: {}",
@@ -63,8 +62,8 @@ pub async fn consent(link: &str) -> Result<(), Fail> {
     let action = form_action(&page.body, "/oauth")
         .ok_or_else(|| Fail("the connect page offers no OAuth button".into()))?;
     let start = page.url.join(&action)?;
-    let started = browser.post_form(&start, &[]).await?;
-    ensure((300..400).contains(&started.status), || {
+    let started = browser.post_form(start.as_str(), &[]).await?;
+    ensure(started.status.is_redirection(), || {
         format!(
             "starting consent answered {}: {}",
             started.status,
@@ -94,8 +93,7 @@ pub async fn paste(
     username: Option<&str>,
 ) -> Result<(u16, String), Fail> {
     let mut browser = Browser::new()?;
-    let url = url::Url::parse(link)?;
-    let page = browser.get(&url).await?;
+    let page = browser.get(link).await?;
     ensure(page.status == 200, || {
         format!("the connect page answered {}", page.status)
     })?;
@@ -106,9 +104,9 @@ pub async fn paste(
     if let Some(u) = username {
         form.push(("username", u));
     }
-    let answered = browser.post_form(&target, &form).await?;
+    let answered = browser.post_form(target.as_str(), &form).await?;
     let done = browser.follow(answered, 5).await?;
-    Ok((done.status, headline(&done.body)))
+    Ok((done.status.as_u16(), headline(&done.body)))
 }
 
 /// The union of the scopes the tools under test need.
@@ -130,7 +128,7 @@ pub async fn oauth_user_with(
     run: &Run<'_>,
     user: &str,
     scopes: &[String],
-) -> Result<ConnectionRecord, Fail> {
+) -> Result<Connection, Fail> {
     let answer = run
         .stack
         .gateway
@@ -151,19 +149,19 @@ pub async fn oauth_user_with(
 }
 
 /// Connect `user` by OAuth for every tool under test.
-pub async fn oauth_user(run: &Run<'_>, user: &str) -> Result<ConnectionRecord, Fail> {
+pub async fn oauth_user(run: &Run<'_>, user: &str) -> Result<Connection, Fail> {
     oauth_user_with(run, user, &all_scopes(run)).await
 }
 
 /// `user`'s connection, which must exist and be active.
-pub async fn active_connection(run: &Run<'_>, user: &str) -> Result<ConnectionRecord, Fail> {
+pub async fn active_connection(run: &Run<'_>, user: &str) -> Result<Connection, Fail> {
     let c = run
         .connection(user)
         .await?
         .ok_or_else(|| Fail(format!("no connection was stored for {user}")))?;
-    ensure(c.status == ConnectionStatus::Active, || {
+    ensure(c.status == view::ACTIVE, || {
         format!(
-            "the new connection is {:?} ({})",
+            "the new connection is {} ({})",
             c.status,
             c.status_reason.clone().unwrap_or_default()
         )

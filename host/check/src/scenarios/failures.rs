@@ -7,9 +7,9 @@ use fake_provider::Fault;
 use super::calls::{consent, must_work, oauth_user};
 use super::oauth::{app_of, missing_scopes, token_count, ttl};
 use super::{Fail, Run, ScenarioResult, Verdict, ensure};
-use crate::check::upstream::PERSON;
-use crate::plugin::AuthScheme;
-use crate::vault::ConnectionStatus;
+use crate::upstream::PERSON;
+use crate::view::{self, Connection};
+use latchkey::plugin::AuthScheme;
 
 fn no_probe() -> Verdict {
     Verdict::Skip("no tool call worked after consent (see the tools.* cases)".into())
@@ -65,7 +65,7 @@ async fn invalid_grant(run: &Run<'_>) -> ScenarioResult {
 async fn invalid_grant_seen(
     run: &Run<'_>,
     user: &str,
-    c: &crate::vault::ConnectionRecord,
+    c: &Connection,
     probe: &super::Working,
     before: usize,
 ) -> ScenarioResult {
@@ -81,8 +81,8 @@ async fn invalid_grant_seen(
         .connection(user)
         .await?
         .ok_or_else(|| Fail("the connection disappeared".into()))?;
-    ensure(now.status == ConnectionStatus::NeedsReauth, || {
-        format!("the connection is {:?}, not needs_reauth", now.status)
+    ensure(now.status == view::NEEDS_REAUTH, || {
+        format!("the connection is {}, not needs_reauth", now.status)
     })?;
     let again = run.call(key, user, &probe.tool.name, &probe.input).await?;
     ensure(again.code() == "reauthorization_required", || {
@@ -101,7 +101,7 @@ async fn invalid_grant_seen(
         )
     })?;
     let reason = open[0].reason.clone();
-    run.delivered_once(&c.id, crate::alerts::OPENED, Some(&reason))
+    run.delivered_once(&c.id, latchkey::alerts::OPENED, Some(&reason))
         .await?;
     let link = answer.body["connect_url"]
         .as_str()
@@ -116,7 +116,7 @@ async fn invalid_grant_seen(
     ensure(resolved, || {
         "the alert stayed open after the user reconnected".into()
     })?;
-    run.delivered_once(&c.id, crate::alerts::RESOLVED, None)
+    run.delivered_once(&c.id, latchkey::alerts::RESOLVED, None)
         .await?;
     Ok(Verdict::Pass(vec![format!(
         "one alert (reason {reason}) delivered, resolved after reconnecting"
@@ -204,7 +204,7 @@ async fn scope_removed(run: &Run<'_>) -> ScenarioResult {
     ensure(drift.missing_scopes.contains(&scope), || {
         format!("the alert lists {:?}, not {scope}", drift.missing_scopes)
     })?;
-    run.delivered_once(&c.id, crate::alerts::OPENED, Some("scope_changed"))
+    run.delivered_once(&c.id, latchkey::alerts::OPENED, Some("scope_changed"))
         .await?;
     let again = run.call(key, user, &tool.tool.name, &tool.input).await?;
     ensure(
@@ -215,7 +215,7 @@ async fn scope_removed(run: &Run<'_>) -> ScenarioResult {
         .connection(user)
         .await?
         .ok_or_else(|| Fail("the connection disappeared".into()))?;
-    ensure(now.status == ConnectionStatus::Active, || {
+    ensure(now.status == view::ACTIVE, || {
         "scope drift must not end the connection (tools without the scope still work)".into()
     })?;
     Ok(Verdict::Pass(vec![format!(
@@ -256,7 +256,7 @@ async fn rate_limited(run: &Run<'_>) -> ScenarioResult {
 async fn rate_limited_seen(
     run: &Run<'_>,
     user: &str,
-    c: &crate::vault::ConnectionRecord,
+    c: &Connection,
     probe: &super::Working,
     before: usize,
 ) -> ScenarioResult {
@@ -280,14 +280,14 @@ async fn rate_limited_seen(
         .connection(user)
         .await?
         .ok_or_else(|| Fail("the connection disappeared".into()))?;
-    ensure(now.status == ConnectionStatus::Active, || {
-        format!("a 429 made the connection {:?}", now.status)
+    ensure(now.status == view::ACTIVE, || {
+        format!("a 429 made the connection {}", now.status)
     })?;
     let alerts = run.alerts_of(&c.id).await?;
     ensure(alerts.is_empty(), || {
         format!("a 429 raised {} alert(s)", alerts.len())
     })?;
-    let sent = run.stack.alerts.of(&c.id, crate::alerts::OPENED).len();
+    let sent = run.stack.alerts.of(&c.id, latchkey::alerts::OPENED).len();
     ensure(sent == 0, || format!("a 429 sent {sent} alert webhook(s)"))?;
     Ok(Verdict::Pass(vec![
         "token_refresh_unavailable, one token request, the connection active, no alert".into(),

@@ -26,16 +26,16 @@ use super::sample::Vars;
 use super::scenario_file::{ConnectorScenarios, Step};
 use super::stack::Stack;
 use super::upstream::Upstream;
-use crate::plugin::{AuthScheme, ToolSpec};
-use crate::vault::{ConnectionRecord, Owner, VaultError};
+use super::view::{Alert, Connection};
+use latchkey::plugin::{AuthScheme, ToolSpec};
 
 /// Why a scenario failed: a message saying what went wrong (never a secret).
 #[derive(Debug, Clone)]
 pub struct Fail(pub String);
 
-impl From<VaultError> for Fail {
-    fn from(e: VaultError) -> Self {
-        Fail(format!("the gateway's vault: {e}"))
+impl From<scripted_browser::BrowserError> for Fail {
+    fn from(e: scripted_browser::BrowserError) -> Self {
+        Fail(e.to_string())
     }
 }
 
@@ -292,33 +292,13 @@ impl<'a> Run<'a> {
     }
 
     /// The stored connection of `user`.
-    pub async fn connection(&self, user: &str) -> Result<Option<ConnectionRecord>, Fail> {
-        Ok(self
-            .stack
-            .app
-            .vault
-            .find_connection(self.connector(), &Owner::User(user.to_string()))
-            .await?)
+    pub async fn connection(&self, user: &str) -> Result<Option<Connection>, Fail> {
+        self.stack.gateway.connection(self.connector(), user).await
     }
 
     /// Every alert (open or resolved) of `connection_id`.
-    pub async fn alerts_of(
-        &self,
-        connection_id: &str,
-    ) -> Result<Vec<crate::vault::alerts::Alert>, Fail> {
-        let id = connection_id.to_string();
-        Ok(self
-            .stack
-            .app
-            .vault
-            .db()
-            .read(move |c| {
-                Ok(crate::vault::alerts::list(c, false)?
-                    .into_iter()
-                    .filter(|a| a.connection_id == id)
-                    .collect())
-            })
-            .await?)
+    pub async fn alerts_of(&self, connection_id: &str) -> Result<Vec<Alert>, Fail> {
+        self.stack.gateway.alerts_of(connection_id).await
     }
 
     /// Check that the gateway delivered exactly one signed `event` webhook for a connection

@@ -10,12 +10,10 @@ use serde_json::Value;
 
 use super::calls::{self, active_connection, consent, first_call, must_work, oauth_user};
 use super::{Fail, Run, ScenarioResult, Verdict, ensure};
-use crate::auth::oauth::refresh;
-use crate::check::report::{Case, Outcome};
-use crate::check::sample::Vars;
-use crate::check::upstream::PERSON;
-use crate::clock::now_ms;
-use crate::vault::{SchemeKind, SecretField};
+use crate::report::{Case, Outcome};
+use crate::sample::Vars;
+use crate::upstream::PERSON;
+use latchkey::clock::now_ms;
 
 /// The fake app, or a failure (the connector declares OAuth, so the kit set one up).
 pub fn app_of(run: &Run<'_>) -> Result<App, Fail> {
@@ -87,8 +85,8 @@ pub async fn all(run: &Run<'_>, primary: bool) -> Option<(String, Vars)> {
                 .ok_or_else(|| Fail("no connect link (see the previous case)".into()))?;
             consent(&url).await?;
             let c = active_connection(run, user).await?;
-            ensure(c.scheme == SchemeKind::Oauth2, || {
-                format!("the connection's scheme is {}", c.scheme.as_str())
+            ensure(c.scheme == "oauth2", || {
+                format!("the connection's scheme is {}", c.scheme)
             })?;
             let missing: Vec<String> = calls::all_scopes(run)
                 .into_iter()
@@ -152,7 +150,7 @@ pub async fn tool_cases(run: &Run<'_>, user: &str, vars: &Vars) {
     run.set_current("tools");
     let (results, working) = calls::run_samples(run, &run.stack.pack_key, user, vars.clone()).await;
     run.keep_working(working);
-    let each = crate::check::report::millis(started.elapsed()) / results.len().max(1) as u64;
+    let each = crate::report::millis(started.elapsed()) / results.len().max(1) as u64;
     for (tool, result) in results {
         let (outcome, message, details) = match result {
             Ok(summary) => (Outcome::Passed, None, vec![summary]),
@@ -175,20 +173,19 @@ async fn refresh_works(run: &Run<'_>) -> ScenarioResult {
     };
     let user = "check-refresh";
     let before = oauth_user(run, user).await?;
-    let has_refresh = run
-        .stack
-        .app
-        .vault
-        .read_secret(&before.id, SecretField::RefreshToken)
-        .await?
-        .is_some();
-    if !has_refresh {
+    if !issued_refresh_token(run)? {
         return Ok(Verdict::Skip("the provider issued no refresh token".into()));
     }
     let ok_before = token_count(run, "refresh_token", Some("ok"));
-    let after = refresh::ensure_fresh(&run.stack.app, &run.stack.plugin, &before, true)
+    run.stack
+        .running
+        .refresh_now(&before.id)
         .await
         .map_err(|e| Fail(format!("the refresh failed: {e}")))?;
+    let after = run
+        .connection(user)
+        .await?
+        .ok_or_else(|| Fail("the connection disappeared".into()))?;
     ensure(after.token_version > before.token_version, || {
         "the refresh stored no new tokens".into()
     })?;
@@ -229,6 +226,12 @@ async fn expired_token(run: &Run<'_>) -> ScenarioResult {
     )]))
 }
 
+/// Whether the provider issued a refresh token with the newest grant (the connection just
+/// made): the gateway must then hold one, which the refresh that follows proves.
+fn issued_refresh_token(run: &Run<'_>) -> Result<bool, Fail> {
+    Ok(!refresh_tokens_of_latest_grant(run, app_of(run)?).is_empty())
+}
+
 /// The refresh tokens of the newest grant of `PERSON` at `app`, oldest first: rotated or not.
 fn refresh_tokens_of_latest_grant(run: &Run<'_>, app: App) -> Vec<bool> {
     let issued = run.upstream.fake.oauth().issued_tokens_for(PERSON);
@@ -264,15 +267,8 @@ async fn rotation(run: &Run<'_>) -> ScenarioResult {
     control.set_rotation(app, true);
     let result = async {
         let user = "check-rotation";
-        let c = oauth_user(run, user).await?;
-        if run
-            .stack
-            .app
-            .vault
-            .read_secret(&c.id, SecretField::RefreshToken)
-            .await?
-            .is_none()
-        {
+        oauth_user(run, user).await?;
+        if !issued_refresh_token(run)? {
             return Ok(Verdict::Skip("the provider issued no refresh token".into()));
         }
         let before = token_count(run, "refresh_token", None);

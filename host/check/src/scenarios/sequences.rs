@@ -2,7 +2,7 @@
 //! main connection's user.
 
 use super::{Fail, Run, ScenarioResult, Verdict, expect, save};
-use crate::check::sample::{Vars, fill};
+use crate::sample::{Vars, fill};
 
 /// `name` as an id part: lower case, words joined with `_`.
 pub fn slug(name: &str) -> String {
@@ -34,7 +34,7 @@ async fn one(
     run: &Run<'_>,
     user: Option<&str>,
     mut vars: Vars,
-    sequence: &crate::check::scenario_file::Sequence,
+    sequence: &crate::scenario_file::Sequence,
 ) -> ScenarioResult {
     let Some(user) = user else {
         return Ok(Verdict::Skip("no connection to run it with".into()));

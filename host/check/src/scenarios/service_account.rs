@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::calls::{self, must_work};
 use super::{Fail, Run, ScenarioResult, Verdict, Working, ensure};
-use crate::check::report::{Case, Outcome};
-use crate::check::sample::Vars;
-use crate::plugin::{ServiceAccountKind, ServiceAccountScheme};
+use crate::report::{Case, Outcome};
+use crate::sample::Vars;
+use latchkey::plugin::{ServiceAccountKind, ServiceAccountScheme};
 
 const USER: &str = "check-service";
 

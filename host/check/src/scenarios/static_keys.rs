@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use super::calls::{self, first_call, paste};
 use super::oauth::tool_cases;
 use super::{Fail, Run, Verdict, Working, ensure};
-use crate::check::sample::Vars;
-use crate::vault::{ConnectionStatus, SchemeKind};
+use crate::sample::Vars;
+use crate::view;
 
 /// Which static credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +25,11 @@ impl Kind {
         }
     }
 
-    fn scheme(self) -> SchemeKind {
+    /// The connection's `scheme` in the operator API.
+    fn scheme(self) -> &'static str {
         match self {
-            Kind::ApiKey => SchemeKind::ApiKey,
-            Kind::Basic => SchemeKind::Basic,
+            Kind::ApiKey => "api_key",
+            Kind::Basic => "basic",
         }
     }
 
@@ -91,7 +92,7 @@ pub async fn all(run: &Run<'_>, kind: Kind, primary: bool) -> Option<(String, Va
             })?;
             let c = calls::active_connection(run, &user).await?;
             ensure(c.scheme == kind.scheme(), || {
-                format!("the connection's scheme is {}", c.scheme.as_str())
+                format!("the connection's scheme is {}", c.scheme)
             })?;
             let account = c.metadata.get("account").cloned().unwrap_or_default();
             if let Ok(mut s) = state.lock() {
@@ -168,15 +169,15 @@ pub async fn all(run: &Run<'_>, kind: Kind, primary: bool) -> Option<(String, Va
                 .connection(&user)
                 .await?
                 .ok_or_else(|| Fail("the connection disappeared".into()))?;
-            ensure(now.status == ConnectionStatus::NeedsReauth, || {
-                format!("the connection is {:?}, not needs_reauth", now.status)
+            ensure(now.status == view::NEEDS_REAUTH, || {
+                format!("the connection is {}, not needs_reauth", now.status)
             })?;
             let alerts = run.alerts_of(&c.id).await?;
             let open = alerts.iter().filter(|a| a.status == "open").count();
             ensure(open == 1, || {
                 format!("{open} open alerts for the connection (want exactly 1)")
             })?;
-            run.delivered_once(&c.id, crate::alerts::OPENED, None)
+            run.delivered_once(&c.id, latchkey::alerts::OPENED, None)
                 .await?;
             Ok(Verdict::Pass(vec![format!(
                 "needs_reauth ({}), one alert delivered",
