@@ -98,7 +98,6 @@ enum NewCommand {
     },
 }
 
-
 #[derive(clap::Args)]
 struct PluginArgs {
     /// The gateway's base URL (default: the config's public_url, else its listen address).
@@ -212,16 +211,6 @@ fn init_tracing(format: LogFormat, default: &str) {
     }
 }
 
-fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
-    match path {
-        Some(p) => Ok(Config::load(p)?),
-        None if Path::new("latchkey.toml").exists() => {
-            Ok(Config::load(Path::new("latchkey.toml"))?)
-        }
-        None => Ok(Config::parse("", Path::new("."))?),
-    }
-}
-
 fn read_secret_from_stdin() -> anyhow::Result<SecretString> {
     let mut text = String::new();
     std::io::stdin()
@@ -238,7 +227,7 @@ fn read_secret_from_stdin() -> anyhow::Result<SecretString> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing(cli.log_format, "info");
-    let config = load_config(cli.config.as_deref())?;
+    let config = Config::discover(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(config).await,
         Command::AgentKey(cmd) => keys(config, KeyKind::Agent, cmd).await,

@@ -21,14 +21,17 @@ const FILES: &[(&str, &str)] = &[
         "tests/auth_kit.rs",
         include_str!("../../sdk/template/tests/auth_kit.rs.tmpl"),
     ),
-    ("README.md", include_str!("../../sdk/template/README.md.tmpl")),
+    (
+        "README.md",
+        include_str!("../../sdk/template/README.md.tmpl"),
+    ),
 ];
 
 /// Where the new crate gets the SDK from.
 const SDK_GIT: &str = "https://github.com/latchkey-dev/latchkey";
 
-/// `acme-notes` → `AcmeNotes`: the connector's type name.
-fn type_name(id: &str) -> String {
+/// The id's `-`-separated words, each capitalized.
+fn words(id: &str) -> Vec<String> {
     id.split('-')
         .map(|part| {
             let mut chars = part.chars();
@@ -40,18 +43,14 @@ fn type_name(id: &str) -> String {
         .collect()
 }
 
+/// `acme-notes` → `AcmeNotes`: the connector's type name.
+fn type_name(id: &str) -> String {
+    words(id).concat()
+}
+
 /// `acme-notes` → `Acme Notes`: the display name until the author picks one.
 fn display_name(id: &str) -> String {
-    id.split('-')
-        .map(|part| {
-            let mut chars = part.chars();
-            match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    words(id).join(" ")
 }
 
 /// The TOML dependency value for the SDK: a local checkout's `sdk/`, else the repository.
@@ -61,7 +60,10 @@ fn sdk_dependency(sdk_path: Option<&Path>) -> anyhow::Result<String> {
             let path = std::fs::canonicalize(path)
                 .with_context(|| format!("the SDK folder {}", path.display()))?;
             if !path.join("Cargo.toml").is_file() {
-                bail!("{} has no Cargo.toml: give the SDK's folder (sdk/ of a Latchkey checkout)", path.display());
+                bail!(
+                    "{} has no Cargo.toml: give the SDK's folder (sdk/ of a Latchkey checkout)",
+                    path.display()
+                );
             }
             let text = path.display().to_string();
             Ok(format!("{{ path = {} }}", toml_string(&text)))
@@ -112,7 +114,10 @@ pub fn create(id: &str, dir: Option<&Path>, sdk_path: Option<&Path>) -> anyhow::
             .next()
             .is_none();
         if !empty {
-            bail!("{} exists and is not empty: nothing was written", dir.display());
+            bail!(
+                "{} exists and is not empty: nothing was written",
+                dir.display()
+            );
         }
     }
     let sdk = sdk_dependency(sdk_path)?;
@@ -156,7 +161,12 @@ mod tests {
         std::fs::write(target.join("keep.txt"), "mine").expect("write");
         let e = create("acme", Some(&target), None).expect_err("refused");
         assert!(e.to_string().contains("not empty"), "{e}");
-        assert_eq!(std::fs::read_to_string(target.join("keep.txt")).ok().as_deref(), Some("mine"));
+        assert_eq!(
+            std::fs::read_to_string(target.join("keep.txt"))
+                .ok()
+                .as_deref(),
+            Some("mine")
+        );
         assert!(!target.join("Cargo.toml").exists());
         let made = create("acme", Some(&dir.path().join("fresh")), None).expect("created");
         let manifest = std::fs::read_to_string(made.join("Cargo.toml")).expect("Cargo.toml");

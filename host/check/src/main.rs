@@ -72,17 +72,6 @@ fn init_tracing(format: LogFormat) {
     }
 }
 
-/// The configuration, found as `latchkey` finds it.
-fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
-    match path {
-        Some(p) => Ok(Config::load(p)?),
-        None if Path::new("latchkey.toml").exists() => {
-            Ok(Config::load(Path::new("latchkey.toml"))?)
-        }
-        None => Ok(Config::parse("", Path::new("."))?),
-    }
-}
-
 /// The `.wasm` files of `dir`, sorted.
 fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -101,7 +90,7 @@ fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
-    let config = load_config(cli.config.as_deref())?;
+    let config = Config::discover(cli.config.as_deref())?;
     let mut scenarios = ScenarioFile::default();
     for path in &cli.scenarios {
         scenarios.merge(ScenarioFile::load(path)?);

@@ -50,27 +50,31 @@ fn a_generated_connector_builds_and_passes_the_kit() {
     )
     .expect("lockfile");
     let wasm_target = build::target_dir().join("wasm-plugins");
-    run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--offline", "--target", "wasm32-wasip2"])
-        .arg("--manifest-path")
-        .arg(crate_dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&wasm_target)
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTFLAGS"));
+    run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "build",
+                "--release",
+                "--offline",
+                "--target",
+                "wasm32-wasip2",
+            ])
+            .arg("--manifest-path")
+            .arg(crate_dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&wasm_target)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS"),
+    );
     let wasm = wasm_target
         .join("wasm32-wasip2")
         .join("release")
         .join("acme_notes.wasm");
     assert!(wasm.is_file(), "the build wrote {}", wasm.display());
     let report = dir.path().join("report.json");
-    run(Command::new(build::bin("latchkey")).current_dir(dir.path()).args([
-        "check",
-        "--plugin",
-        path(&wasm),
-        "--json",
-        path(&report),
-    ]));
+    run(Command::new(build::bin("latchkey"))
+        .current_dir(dir.path())
+        .args(["check", "--plugin", path(&wasm), "--json", path(&report)]));
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
     assert_eq!(json["totals"]["failed"], 0, "{json}");
@@ -78,9 +82,11 @@ fn a_generated_connector_builds_and_passes_the_kit() {
     assert_eq!(connector["id"], "acme-notes");
     assert_eq!(connector["provider"], "generic");
     let passed = |id: &str| {
-        connector["cases"]
-            .as_array()
-            .is_some_and(|cases| cases.iter().any(|c| c["id"] == id && c["outcome"] == "passed"))
+        connector["cases"].as_array().is_some_and(|cases| {
+            cases
+                .iter()
+                .any(|c| c["id"] == id && c["outcome"] == "passed")
+        })
     };
     for id in [
         "oauth2.consent_grants_tool_scopes",
