@@ -7,7 +7,29 @@ use crate::config::Config;
 use crate::egress::{Egress, EgressSettings};
 use crate::hotload::PluginManager;
 use crate::plugin::{CacheSettings, EngineSettings, PluginRuntime, Registry};
+use crate::toolcall::tap::OutboundTap;
 use crate::vault::{MasterKey, Vault};
+
+/// What a program starting a gateway decides beyond the configuration file. The default is a
+/// production gateway: the deployment's master key and no observer.
+#[derive(Default)]
+pub struct StartOptions {
+    /// Use this master key instead of `LATCHKEY_MASTER_KEY` or the key file (a throwaway
+    /// gateway, such as the auth test kit's, must never use the deployment's key).
+    pub master_key: Option<MasterKey>,
+    /// Told about every request a plugin makes (the auth test kit records egress with it).
+    /// Given once, here: nothing can install one on a running gateway.
+    pub outbound_tap: Option<Arc<dyn OutboundTap>>,
+}
+
+impl std::fmt::Debug for StartOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartOptions")
+            .field("master_key", &self.master_key)
+            .field("outbound_tap", &self.outbound_tap.is_some())
+            .finish()
+    }
+}
 
 /// Why the gateway could not start; each says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +44,8 @@ pub enum StartError {
     Alerts(#[from] crate::alerts::DestinationError),
     #[error("provider config for {connector}: {reason}")]
     Provider { connector: String, reason: String },
+    #[error("cannot read the listening address: {source}")]
+    Listen { source: std::io::Error },
     #[error("cannot read the plugins folder {path}: {source}")]
     PluginsFolder {
         path: std::path::PathBuf,
@@ -47,8 +71,8 @@ pub struct App {
     /// Wakes job workers (new or resumed jobs) and agents waiting on a job.
     pub jobs_wake: tokio::sync::Notify,
     pub jobs_changed: tokio::sync::Notify,
-    /// Observer of plugins' outgoing requests, if one is installed (the auth test kit's).
-    pub outbound_tap: std::sync::OnceLock<Arc<dyn crate::toolcall::tap::OutboundTap>>,
+    /// Observer of plugins' outgoing requests, given at start ([`StartOptions::outbound_tap`]).
+    pub(crate) outbound_tap: Option<Arc<dyn OutboundTap>>,
     public_base: String,
 }
 
@@ -123,14 +147,6 @@ fn cache_settings(config: &Config, master: &MasterKey) -> Result<CacheSettings, 
 }
 
 impl App {
-    /// Start the background work of a serving gateway: alert deliveries, job workers, health
-    /// probes. (Tests and benchmarks that only need request handling skip this.)
-    pub fn spawn_background(self: &Arc<Self>) {
-        drop(crate::alerts::deliver::spawn(self.clone())); // runs for the process lifetime
-        crate::jobs::spawn_workers(self.clone());
-        crate::health::probe::spawn(self.clone());
-    }
-
     /// The externally visible base URL, for links handed to users.
     pub fn public_base(&self) -> &str {
         &self.public_base
@@ -143,17 +159,19 @@ impl App {
         config: Config,
         bound: Option<std::net::SocketAddr>,
     ) -> Result<Arc<App>, StartError> {
-        let master = load_master_key(&config)?;
-        App::start_with_master(config, bound, master).await
+        App::start_with(config, bound, StartOptions::default()).await
     }
 
-    /// [`App::start`] with a given master key instead of the environment's or the key file's
-    /// (a throwaway gateway, such as the check kit's, must never use the deployment's key).
-    pub async fn start_with_master(
+    /// [`App::start`] with the choices of the program starting it.
+    pub async fn start_with(
         config: Config,
         bound: Option<std::net::SocketAddr>,
-        master: MasterKey,
+        options: StartOptions,
     ) -> Result<Arc<App>, StartError> {
+        let master = match options.master_key {
+            Some(key) => key,
+            None => load_master_key(&config)?,
+        };
         crate::egress::install_crypto_provider();
         let cache = if config.hotload.cache {
             Some(cache_settings(&config, &master)?)
@@ -232,7 +250,7 @@ impl App {
             alerts,
             jobs_wake: tokio::sync::Notify::new(),
             jobs_changed: tokio::sync::Notify::new(),
-            outbound_tap: std::sync::OnceLock::new(),
+            outbound_tap: options.outbound_tap,
             public_base,
         });
         let replayed = crate::auth::oauth::refresh::replay_journal(&app).await?;

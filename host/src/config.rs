@@ -334,6 +334,17 @@ fn default_plugins_dir() -> PathBuf {
 }
 
 impl Config {
+    /// The configuration a command runs with: `path` when given, else `./latchkey.toml` when
+    /// present, else the built-in defaults (`latchkey` and `latchkey-check` find it alike).
+    pub fn discover(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let default = Path::new("latchkey.toml");
+        match path {
+            Some(p) => Config::load(p),
+            None if default.exists() => Config::load(default),
+            None => Config::parse("", Path::new(".")),
+        }
+    }
+
     /// Read and check `path`; relative paths inside are resolved against its folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

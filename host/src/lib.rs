@@ -9,11 +9,10 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
-#[cfg(feature = "check")]
-pub mod check;
 pub use latchkey_store::clock;
 pub mod config;
 pub use latchkey_egress as egress;
+pub mod gateway;
 pub mod health;
 pub use latchkey_runtime::hotload;
 pub mod plugin_client;

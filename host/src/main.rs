@@ -5,12 +5,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+
+mod kit;
+mod new_connector;
 use secrecy::{ExposeSecret, SecretString};
 
-use latchkey::api;
-use latchkey::app::{self, App};
+use latchkey::app;
 use latchkey::auth::api_keys;
 use latchkey::config::Config;
+use latchkey::gateway::{Gateway, Workers};
 use latchkey::vault::{KeyKind, MasterKey, NewConnection, Owner, SchemeKind, SecretField};
 
 #[derive(Parser)]
@@ -30,6 +33,16 @@ struct Cli {
 enum LogFormat {
     Text,
     Json,
+}
+
+impl LogFormat {
+    /// The flag's value, to hand on to another program.
+    fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -56,36 +69,33 @@ enum Command {
     /// Manage the plugins of a running gateway (through its admin API).
     Plugin(PluginArgs),
     /// Exercise connectors' auth (consent, refresh, expiry, revocation, alerts) against the
-    /// fake provider, and report mistakes (the auth test kit).
-    #[cfg(feature = "check")]
-    Check(CheckArgs),
+    /// fake provider, and report mistakes: runs the auth test kit, `latchkey-check` (found
+    /// next to this binary or on PATH), with these arguments (`latchkey check --help`).
+    #[command(disable_help_flag = true)]
+    Check {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Start something new from a template.
+    #[command(subcommand)]
+    New(NewCommand),
 }
 
-#[cfg(feature = "check")]
-#[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["plugins", "pack", "all"])))]
-struct CheckArgs {
-    /// A plugin file to check (repeatable).
-    #[arg(long = "plugin", value_name = "FILE")]
-    plugins: Vec<PathBuf>,
-    /// The connectors of this pack from the configuration, only the pack's tools.
-    #[arg(long)]
-    pack: Option<String>,
-    /// Every plugin in the plugins folder.
-    #[arg(long)]
-    all: bool,
-    /// The plugins folder for --all and --pack (default: the configuration's).
-    #[arg(long, value_name = "DIR")]
-    plugins_dir: Option<PathBuf>,
-    /// A scenario file: tool-call sequences and canned upstream answers (repeatable).
-    #[arg(long = "scenarios", value_name = "FILE")]
-    scenarios: Vec<PathBuf>,
-    /// Also write the report as JUnit XML.
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
-    /// Also write the report as JSON.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
+#[derive(Subcommand)]
+enum NewCommand {
+    /// A connector crate (`Cargo.toml`, code, its auth-kit test) that builds for
+    /// wasm32-wasip2 and passes `latchkey check` as generated.
+    Connector {
+        /// The connector's id: `[a-z][a-z0-9-]*`, at most 40 characters.
+        id: String,
+        /// Where to create it (default: ./<id>); must not exist or be empty.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Depend on the SDK in this folder (`sdk/` of a Latchkey checkout) instead of the
+        /// repository.
+        #[arg(long, value_name = "DIR")]
+        sdk_path: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -201,16 +211,6 @@ fn init_tracing(format: LogFormat, default: &str) {
     }
 }
 
-fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
-    match path {
-        Some(p) => Ok(Config::load(p)?),
-        None if Path::new("latchkey.toml").exists() => {
-            Ok(Config::load(Path::new("latchkey.toml"))?)
-        }
-        None => Ok(Config::parse("", Path::new("."))?),
-    }
-}
-
 fn read_secret_from_stdin() -> anyhow::Result<SecretString> {
     let mut text = String::new();
     std::io::stdin()
@@ -226,17 +226,8 @@ fn read_secret_from_stdin() -> anyhow::Result<SecretString> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // The kit provokes failures on purpose: their warnings are its report, not logs.
-    #[cfg(feature = "check")]
-    let default_level = if matches!(cli.command, Command::Check(_)) {
-        "error"
-    } else {
-        "info"
-    };
-    #[cfg(not(feature = "check"))]
-    let default_level = "info";
-    init_tracing(cli.log_format, default_level);
-    let config = load_config(cli.config.as_deref())?;
+    init_tracing(cli.log_format, "info");
+    let config = Config::discover(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(config).await,
         Command::AgentKey(cmd) => keys(config, KeyKind::Agent, cmd).await,
@@ -246,8 +237,16 @@ async fn main() -> anyhow::Result<()> {
         Command::Vault(cmd) => vault(config, cmd).await,
         Command::Audit(cmd) => audit(config, cmd).await,
         Command::Plugin(args) => plugin(config, args).await,
-        #[cfg(feature = "check")]
-        Command::Check(args) => check(config, args).await,
+        Command::Check { args } => kit::exec_check(cli.config.as_deref(), cli.log_format, &args),
+        Command::New(NewCommand::Connector { id, dir, sdk_path }) => {
+            let dir = new_connector::create(&id, dir.as_deref(), sdk_path.as_deref())?;
+            eprintln!(
+                "created connector {id} in {}: build it with `cargo build --release --target wasm32-wasip2`, then `latchkey check --plugin target/wasm32-wasip2/release/{}.wasm`",
+                dir.display(),
+                id.replace('-', "_")
+            );
+            Ok(())
+        }
     }
 }
 
@@ -256,16 +255,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
-    let app = App::start(config, Some(addr)).await?;
-    app.spawn_background();
-    tracing::info!(%addr, public = app.public_base(), "latchkey is serving");
+    let gateway = Gateway::start(config, listener, Default::default(), Workers::default()).await?;
+    let addr = gateway.address();
+    tracing::info!(%addr, public = gateway.base_url(), "latchkey is serving");
     // One line on stdout for scripts and tests that started us on port 0.
     println!("latchkey listening on http://{addr}");
     std::io::stdout().flush()?;
-    axum::serve(listener, api::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    gateway.serve_until(shutdown_signal()).await?;
     Ok(())
 }
 
@@ -485,68 +481,6 @@ async fn plugin(config: Config, args: PluginArgs) -> anyhow::Result<()> {
         print!("{}", table(&answer));
     } else if !answer.is_null() {
         println!("{}", serde_json::to_string_pretty(&answer)?);
-    }
-    Ok(())
-}
-
-/// The `.wasm` files of `dir`, sorted.
-#[cfg(feature = "check")]
-fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the plugins folder {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("no .wasm plugins in {}", dir.display());
-    }
-    Ok(files)
-}
-
-#[cfg(feature = "check")]
-async fn check(config: Config, args: CheckArgs) -> anyhow::Result<()> {
-    use latchkey::check::{self, Options, junit, scenario_file::ScenarioFile};
-    let mut scenarios = ScenarioFile::default();
-    for path in &args.scenarios {
-        scenarios.merge(ScenarioFile::load(path)?);
-    }
-    let dir = args
-        .plugins_dir
-        .clone()
-        .unwrap_or(config.plugins_dir.clone());
-    let (files, tools) = match (&args.pack, args.all) {
-        (Some(name), _) => {
-            let pack = config.packs.get(name).with_context(|| {
-                format!("no pack {name:?} in the configuration ([packs.{name}])")
-            })?;
-            (plugin_files(&dir)?, Some(pack.tools.clone()))
-        }
-        (None, true) => (plugin_files(&dir)?, None),
-        (None, false) => (args.plugins.clone(), None),
-    };
-    let options = Options { scenarios, tools };
-    let report = check::check_files(&files, &options).await;
-    print!("{}", report.to_text());
-    std::io::stdout().flush()?;
-    if let Some(path) = &args.junit {
-        std::fs::write(path, junit::render(&report))
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report.to_json())?;
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
-    if let Some(name) = &args.pack
-        && report.connectors.is_empty()
-    {
-        bail!(
-            "no plugin in {} provides a tool of pack {name:?}",
-            dir.display()
-        );
-    }
-    if !report.passed() {
-        bail!("the auth check failed");
     }
     Ok(())
 }

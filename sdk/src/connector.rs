@@ -36,6 +36,26 @@ pub fn describe<C: Connector>() -> Manifest {
     manifest
 }
 
+/// Check the connector against the contract's rules the host enforces at load (its id, its
+/// tool names, each declared once), so a connector that would be refused fails its own
+/// `cargo test` instead: [`export_connector!`] adds a test that calls this.
+pub fn check<C: Connector>() -> Result<(), String> {
+    let manifest = describe::<C>();
+    if let Some(problem) = latchkey_contract::connector_id_problem(&manifest.id) {
+        return Err(format!("the connector's {problem}"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for tool in &manifest.tools {
+        if let Some(problem) = latchkey_contract::tool_name_problem(&tool.name) {
+            return Err(format!("the connector's {problem}"));
+        }
+        if !seen.insert(tool.name.as_str()) {
+            return Err(format!("tool {:?} is declared twice", tool.name));
+        }
+    }
+    Ok(())
+}
+
 /// `call-tool`: dispatch through the router.
 pub fn call_tool<C: Connector>(
     ctx: CallContext,
@@ -60,6 +80,9 @@ pub fn connection_metadata<C: Connector>(
 }
 
 /// Exports a [`Connector`] as the component's `plugin` interface; write it once per plugin.
+/// In the crate's own `cargo test` (host target) it also adds a test,
+/// `latchkey_connector_follows_the_contract`, that fails when the host would refuse the
+/// connector at load (an invalid id or tool name: see [`check`]).
 #[macro_export]
 macro_rules! export_connector {
     ($connector:ty) => {
@@ -97,6 +120,14 @@ macro_rules! export_connector {
 
     $crate::bindings::__export_bindings!(LatchkeyGuest with_types_in $crate::bindings);
         };
+
+        #[cfg(all(test, not(target_arch = "wasm32")))]
+        #[test]
+        fn latchkey_connector_follows_the_contract() {
+            if let Err(problem) = $crate::connector::check::<$connector>() {
+                panic!("the host would refuse this connector: {problem}");
+            }
+        }
     };
 }
 
@@ -122,6 +153,49 @@ mod tests {
         fn verify(ctx: &Context) -> Result<Identity, CallError> {
             Ok(Identity::new(ctx.user_id()))
         }
+    }
+
+    struct BadId;
+
+    impl Connector for BadId {
+        fn manifest() -> Manifest {
+            Manifest::new("google_drive", "Drive", "0.1.0")
+        }
+
+        fn tools() -> Tools {
+            Demo::tools()
+        }
+
+        fn verify(ctx: &Context) -> Result<Identity, CallError> {
+            Demo::verify(ctx)
+        }
+    }
+
+    struct BadTool;
+
+    impl Connector for BadTool {
+        fn manifest() -> Manifest {
+            Demo::manifest()
+        }
+
+        fn tools() -> Tools {
+            Tools::new().read_only("List-Items", "No.", &[], |_: &Context, _: NoInput| {
+                Ok::<_, CallError>("x")
+            })
+        }
+
+        fn verify(ctx: &Context) -> Result<Identity, CallError> {
+            Demo::verify(ctx)
+        }
+    }
+
+    #[test]
+    fn the_contract_rules_are_checked_as_the_host_checks_them() {
+        assert_eq!(check::<Demo>(), Ok(()));
+        let id = check::<BadId>().expect_err("an id with '_' is refused");
+        assert!(id.contains("\"google_drive\""), "{id}");
+        let tool = check::<BadTool>().expect_err("a tool name with '-' is refused");
+        assert!(tool.contains("List-Items"), "{tool}");
     }
 
     #[test]

@@ -74,6 +74,15 @@ pub use manifest::Manifest;
 pub use schema::NoInput;
 pub use tools::Tools;
 
+/// The schemars this SDK derives input schemas with: derive `JsonSchema` with
+/// `#[schemars(crate = "latchkey_sdk::schemars")]` and no schemars dependency is needed.
+pub use schemars;
+/// The serde this SDK builds with: derive with `#[serde(crate = "latchkey_sdk::serde")]` and a
+/// connector needs no serde dependency of its own (nor to guess a matching version).
+pub use serde;
+/// The serde_json this SDK builds with (tool outputs are `serde_json::Value`s).
+pub use serde_json;
+
 /// Everything a connector usually needs, in one `use`.
 pub mod prelude {
     pub use crate::{
@@ -81,4 +90,7 @@ pub mod prelude {
         Manifest, Method, NoInput, Oauth2Scheme, Placement, Request, Response,
         ServiceAccountScheme, Tools, graphql,
     };
+    pub use schemars::JsonSchema;
+    pub use serde::{Deserialize, Serialize};
+    pub use serde_json::{Value, json};
 }

@@ -42,6 +42,14 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Build the workspace's binaries (`latchkey`, `latchkey-check`, `fake-provider`). Selecting
+/// the whole workspace resolves features as `cargo test --workspace` does, so the gateway the
+/// tests built is reused (with `-p latchkey -p fake-provider` cargo unified fewer features
+/// and compiled wasmtime and the gateway a second time).
+pub fn binaries() -> Result<()> {
+    run(cargo().args(["build", "--workspace", "--bins"]))
+}
+
 /// Install the wasm target if it is missing.
 pub fn ensure_wasm_target() -> Result<()> {
     let out = Command::new("rustup")

@@ -143,7 +143,7 @@ pub fn run(port: Option<u16>, smoke: bool) -> Result<()> {
         )?;
     }
     build::plugins()?;
-    build::run(build::cargo().args(["build", "-p", "latchkey", "-p", "fake-provider", "--bins"]))?;
+    build::binaries()?;
     let bin_dir = build::target_dir().join("debug");
     let latchkey_bin = bin_dir.join("latchkey");
     let fake_bin = bin_dir.join("fake-provider");

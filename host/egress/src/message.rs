@@ -23,6 +23,19 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Options => "OPTIONS",
+        }
+    }
+
     /// The reqwest method for the wire.
     pub(super) fn to_reqwest(self) -> reqwest::Method {
         match self {
@@ -75,4 +88,24 @@ pub struct InboundResponse {
     pub headers: Vec<(String, String)>,
     /// The body bytes.
     pub body: Vec<u8>,
+}
+
+#[cfg(test)]
+mod method_tests {
+    use super::Method;
+
+    #[test]
+    fn wire_names_match_what_is_sent() {
+        for m in [
+            Method::Get,
+            Method::Head,
+            Method::Post,
+            Method::Put,
+            Method::Patch,
+            Method::Delete,
+            Method::Options,
+        ] {
+            assert_eq!(m.as_str(), m.to_reqwest().as_str());
+        }
+    }
 }

@@ -10,22 +10,8 @@ const MAX_TEXT: usize = 4 << 10;
 const MAX_INSTRUCTIONS: usize = 64 << 10;
 const MAX_SCHEMA: usize = 64 << 10;
 
-/// Whether `id` is a valid connector id: agents see tools as `<id>_<tool>`, so no `_`.
-pub fn valid_connector_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && id.len() <= 40
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !id.ends_with('-')
-}
-
-/// Whether `name` is a valid tool name within a connector.
-pub fn valid_tool_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && name.len() <= 48
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
+/// The naming rules, shared with the SDK (which checks them in a connector's own tests).
+pub use latchkey_contract::{valid_connector_id, valid_tool_name};
 
 fn valid_scope(s: &str) -> bool {
     !s.is_empty() && s.len() <= 256 && !s.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -121,11 +107,8 @@ fn check_auth(scheme: &AuthScheme) -> Result<(), String> {
 
 /// Check everything the host relies on. Returns a message naming the first problem.
 pub fn validate(m: &Manifest) -> Result<(), String> {
-    if !valid_connector_id(&m.id) {
-        return Err(format!(
-            "id {:?} must match [a-z][a-z0-9-]* (at most 40 characters)",
-            m.id
-        ));
+    if let Some(problem) = latchkey_contract::connector_id_problem(&m.id) {
+        return Err(problem);
     }
     if m.name.trim().is_empty() || m.name.len() > 100 {
         return Err("name must be 1..100 characters".into());
@@ -150,11 +133,8 @@ pub fn validate(m: &Manifest) -> Result<(), String> {
     }
     let mut seen = HashSet::new();
     for tool in &m.tools {
-        if !valid_tool_name(&tool.name) {
-            return Err(format!(
-                "tool name {:?} must match [a-z][a-z0-9_]* (at most 48 characters)",
-                tool.name
-            ));
+        if let Some(problem) = latchkey_contract::tool_name_problem(&tool.name) {
+            return Err(problem);
         }
         if !seen.insert(tool.name.as_str()) {
             return Err(format!("tool {:?} is declared twice", tool.name));

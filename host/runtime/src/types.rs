@@ -164,32 +164,9 @@ pub struct Identity {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// HTTP method a connector may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Head,
-    Post,
-    Put,
-    Patch,
-    Delete,
-    Options,
-}
-
-impl Method {
-    /// The method's wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-            Method::Options => "OPTIONS",
-        }
-    }
-}
+/// HTTP method a connector may use: the egress crate's, one type from the WIT `http.method`
+/// to the wire.
+pub use latchkey_egress::Method;
 
 /// An outgoing request as the connector asked for it.
 #[derive(Debug, Clone)]

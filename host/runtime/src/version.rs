@@ -12,6 +12,8 @@ pub const PACKAGE: &str = "latchkey:connector";
 pub const SUPPORTED: &str = "0.1";
 /// The interfaces of the package the host provides to plugins.
 const PROVIDED: &[&str] = &["types", "http", "log"];
+/// The interface every plugin exports, which the host calls.
+const EXPORTED: &str = "plugin";
 
 /// The interface part of `latchkey:connector/<interface>@<version>`.
 fn interface_of(name: &str) -> Option<&str> {
@@ -36,7 +38,7 @@ pub fn check(engine: &Engine, component: &Component) -> Result<(), LoadError> {
     let ty = component.component_type();
     let mut exports_plugin = false;
     for (name, _) in ty.exports(engine) {
-        if name.starts_with(&format!("{PACKAGE}/plugin")) {
+        if name.starts_with(&format!("{PACKAGE}/{EXPORTED}")) {
             match version_of(name) {
                 Some(v) if compatible(v) => exports_plugin = true,
                 Some(v) => {
@@ -92,5 +94,49 @@ mod tests {
             interface_of("latchkey:connector/vault@0.1.0"),
             Some("vault")
         );
+    }
+
+    /// `wit/` is the one source of the contract: the package, the version this host supports,
+    /// the interfaces it provides and the one it calls are read from it, so a WIT edit the
+    /// host does not follow (a new import, a renamed export, a version bump) fails here.
+    #[test]
+    fn the_host_follows_the_wit_package() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit");
+        let mut resolve = wit_parser::Resolve::default();
+        let (package_id, _) = resolve.push_dir(&dir).expect("wit/ parses");
+        let package = &resolve.packages[package_id];
+        assert_eq!(
+            format!("{}:{}", package.name.namespace, package.name.name),
+            PACKAGE
+        );
+        let version = package.name.version.as_ref().expect("wit/ is versioned");
+        assert!(
+            compatible(&version.to_string()),
+            "wit/ is at {version}; the host supports {SUPPORTED}.x: update version::SUPPORTED and what changed"
+        );
+        let world_id = resolve
+            .select_world(&[package_id], Some("connector"))
+            .expect("world connector");
+        let world = &resolve.worlds[world_id];
+        let names = |items: &mut dyn Iterator<Item = &wit_parser::WorldItem>| {
+            let mut names: Vec<String> = items
+                .map(|item| match item {
+                    wit_parser::WorldItem::Interface { id, .. } => {
+                        resolve.interfaces[*id].name.clone().unwrap_or_default()
+                    }
+                    other => panic!("the world has a non-interface item: {other:?}"),
+                })
+                .collect();
+            names.sort();
+            names
+        };
+        let mut provided: Vec<String> = PROVIDED.iter().map(|s| s.to_string()).collect();
+        provided.sort();
+        assert_eq!(
+            names(&mut world.imports.values()),
+            provided,
+            "the interfaces plugins import are the ones the host provides"
+        );
+        assert_eq!(names(&mut world.exports.values()), [EXPORTED]);
     }
 }

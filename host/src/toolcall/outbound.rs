@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 
 use super::credential::CallCredentials;
-use crate::egress::{AllowList, Egress, EgressError, Method as EgressMethod, OutboundRequest};
-use crate::plugin::{HttpError, HttpRequest, HttpResponse, Method, Outbound};
+use crate::egress::{AllowList, Egress, EgressError, OutboundRequest};
+use crate::plugin::{HttpError, HttpRequest, HttpResponse, Outbound};
 
 /// One call's view of egress.
 pub struct CallOutbound {
@@ -39,18 +39,6 @@ impl CallOutbound {
     }
 }
 
-fn method(m: Method) -> EgressMethod {
-    match m {
-        Method::Get => EgressMethod::Get,
-        Method::Head => EgressMethod::Head,
-        Method::Post => EgressMethod::Post,
-        Method::Put => EgressMethod::Put,
-        Method::Patch => EgressMethod::Patch,
-        Method::Delete => EgressMethod::Delete,
-        Method::Options => EgressMethod::Options,
-    }
-}
-
 impl Outbound for CallOutbound {
     fn send(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
         let left = self
@@ -70,7 +58,7 @@ impl Outbound for CallOutbound {
             (false, _) => None,
         };
         let outbound = OutboundRequest {
-            method: method(req.method),
+            method: req.method,
             url: req.url,
             headers: req.headers,
             body: req.body,

@@ -1,5 +1,5 @@
-//! An optional observer of a call's outgoing requests, installed once on the [`App`] (the auth
-//! test kit records egress refusals with it). It sees the plugin's side of `http.send`: the
+//! An optional observer of a call's outgoing requests, given once when the gateway is started
+//! ([`crate::app::StartOptions::outbound_tap`]; the auth test kit records egress with it). It sees the plugin's side of `http.send`: the
 //! request as the plugin asked for it (before any credential is attached) and what the plugin
 //! got back (already redacted).
 
@@ -35,9 +35,9 @@ impl Outbound for Tapped {
     }
 }
 
-/// `outbound`, reporting to the app's tap when one is installed.
+/// `outbound`, reporting to the tap the gateway was started with, if any.
 pub fn observed(app: &App, connector: &str, outbound: Arc<dyn Outbound>) -> Arc<dyn Outbound> {
-    match app.outbound_tap.get() {
+    match &app.outbound_tap {
         Some(tap) => Arc::new(Tapped {
             inner: outbound,
             tap: tap.clone(),

@@ -2,12 +2,14 @@
 //! `cargo test`. Host target and the `testkit` feature only:
 //!
 //! ```sh
+//! cargo build -p latchkey-check && export LATCHKEY_CHECK=$PWD/target/debug/latchkey-check
 //! cargo test --manifest-path plugins/Cargo.toml -p github \
 //!     --target x86_64-unknown-linux-gnu --features testkit --test auth_kit
 //! ```
 //!
 //! The test builds the crate's component for wasm32-wasip2 first (a plain build, without the
-//! feature), then drives it against the fake provider's GitHub app in-process.
+//! feature), then runs the kit's binary on it, which drives it against the fake provider's
+//! GitHub app; the connector's build never compiles the gateway.
 
 #![cfg(all(feature = "testkit", not(target_arch = "wasm32")))]
 

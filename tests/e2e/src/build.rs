@@ -40,15 +40,10 @@ fn run(cmd: &mut Command) {
 pub fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        run(cargo().args([
-            "build",
-            "--quiet",
-            "-p",
-            "latchkey",
-            "-p",
-            "fake-provider",
-            "--bins",
-        ]));
+        // The whole workspace's binaries (`latchkey`, `latchkey-check`, `fake-provider`):
+        // selecting the workspace resolves features as `cargo test --workspace` does, so the
+        // gateway built for the tests is reused here instead of built a second time.
+        run(cargo().args(["build", "--quiet", "--workspace", "--bins"]));
         // Always: cargo makes it a no-op when nothing changed, and a stale plugin built against
         // an older contract would otherwise be refused at load and fail tests mysteriously.
         run(cargo().args(["run", "--quiet", "-p", "xtask", "--", "build-plugins"]));

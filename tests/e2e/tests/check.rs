@@ -512,8 +512,12 @@ fn bad_input_gets_a_clear_error() {
 fn the_sdk_testkit_passes_a_bundled_connector() {
     use latchkey_sdk::testkit;
     e2e::build::ensure_built();
-    let report = testkit::check_plugin(e2e::build::plugin("github"), testkit::Options::default())
-        .expect("checked");
+    // The kit binary the suite built (a connector author's comes from PATH or LATCHKEY_CHECK).
+    let options = testkit::Options {
+        kit: Some(build::bin("latchkey-check")),
+        ..testkit::Options::default()
+    };
+    let report = testkit::check_plugin(e2e::build::plugin("github"), options).expect("checked");
     testkit::assert_passed(&report);
     assert_eq!(report.connectors.len(), 1);
     assert_eq!(report.connectors[0].id, "github");
