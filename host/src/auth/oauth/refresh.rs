@@ -18,7 +18,6 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::health::{self, Reason};
 use crate::plugin::LoadedPlugin;
-use crate::vault::token_journal;
 use crate::vault::{ConnectionRecord, ConnectionStatus, SchemeKind, SecretField, VaultError};
 
 /// Refresh this long before the recorded expiry.
@@ -129,7 +128,8 @@ pub async fn ensure_fresh(
     let _held = lock.lock().await;
     let current = app
         .vault
-        .get_connection(&seen.id)
+        .connections()
+        .get(&seen.id)
         .await?
         .ok_or_else(|| RefreshError::NeedsReauth("the connection was deleted".into()))?;
     if current.status != ConnectionStatus::Active {
@@ -154,6 +154,7 @@ pub async fn ensure_fresh(
         SchemeKind::Oauth2 => {
             let refresh_token = app
                 .vault
+                .connections()
                 .read_secret(&current.id, SecretField::RefreshToken)
                 .await?;
             match refresh_token {
@@ -261,7 +262,12 @@ async fn refreshed_metadata(
         return record;
     }
     let keys: Vec<String> = changed.keys().cloned().collect();
-    match app.vault.merge_metadata(&record.id, changed).await {
+    match app
+        .vault
+        .connections()
+        .merge_metadata(&record.id, &changed)
+        .await
+    {
         Ok(Some(updated)) => {
             tracing::info!(connection = %record.id, ?keys, "connection metadata changed on refresh");
             updated
@@ -283,18 +289,13 @@ async fn commit(
     let payload = tokens
         .journal(received, None)
         .map_err(|e| VaultError::Malformed(e.to_string()))?;
-    let keyring = app.vault.keyring().clone();
-    let conn_id = current.id.clone();
-    let journal_id = app
-        .vault
-        .db()
-        .write(move |c| token_journal::write(c, &keyring, &conn_id, &payload))
-        .await?;
+    let journal_id = app.vault.journal().write(&current.id, &payload).await?;
     crate::testhooks::crash_point("after-token-journal");
     let update = tokens.to_update(received, None);
     let record = app
         .vault
-        .update_tokens(&current.id, update, Some(journal_id))
+        .connections()
+        .update_tokens(&current.id, update, Some(journal_id), None)
         .await?;
     tracing::info!(connection = %record.id, version = record.token_version, "tokens refreshed");
     let lost: Vec<String> = current
@@ -321,7 +322,8 @@ async fn commit(
         health::scope_drift(app, &record, &lost).await?;
     }
     app.vault
-        .get_connection(&record.id)
+        .connections()
+        .get(&record.id)
         .await?
         .ok_or_else(|| RefreshError::NeedsReauth("the connection was deleted".into()))
 }
@@ -402,21 +404,18 @@ async fn classify_failure(
 
 /// Apply journal entries a crash left behind (at start-up, before serving).
 pub async fn replay_journal(app: &App) -> Result<usize, VaultError> {
-    let keyring = app.vault.keyring().clone();
-    let entries = app
-        .vault
-        .db()
-        .read(move |c| token_journal::pending(c, &keyring))
-        .await?;
+    let entries = app.vault.journal().pending().await?;
     let count = entries.len();
     for entry in entries {
         let journaled: Journaled = serde_json::from_slice(&entry.payload)
             .map_err(|e| VaultError::Malformed(e.to_string()))?;
         app.vault
+            .connections()
             .update_tokens(
                 &entry.connection_id,
                 journaled.into_update(),
                 Some(entry.id.clone()),
+                None,
             )
             .await?;
         tracing::warn!(connection = %entry.connection_id, "replayed tokens journaled before a crash");

@@ -297,7 +297,8 @@ impl<'a> Run<'a> {
             .stack
             .app
             .vault
-            .find_connection(self.connector(), &Owner::User(user.to_string()))
+            .connections()
+            .find(self.connector(), &Owner::User(user.to_string()))
             .await?)
     }
 
@@ -306,19 +307,16 @@ impl<'a> Run<'a> {
         &self,
         connection_id: &str,
     ) -> Result<Vec<crate::vault::alerts::Alert>, Fail> {
-        let id = connection_id.to_string();
         Ok(self
             .stack
             .app
             .vault
-            .db()
-            .read(move |c| {
-                Ok(crate::vault::alerts::list(c, false)?
-                    .into_iter()
-                    .filter(|a| a.connection_id == id)
-                    .collect())
-            })
-            .await?)
+            .alerts()
+            .list_alerts(false)
+            .await?
+            .into_iter()
+            .filter(|a| a.connection_id == connection_id)
+            .collect())
     }
 
     /// Check that the gateway delivered exactly one signed `event` webhook for a connection

@@ -179,6 +179,7 @@ async fn refresh_works(run: &Run<'_>) -> ScenarioResult {
         .stack
         .app
         .vault
+        .connections()
         .read_secret(&before.id, SecretField::RefreshToken)
         .await?
         .is_some();
@@ -269,7 +270,7 @@ async fn rotation(run: &Run<'_>) -> ScenarioResult {
             .stack
             .app
             .vault
-            .read_secret(&c.id, SecretField::RefreshToken)
+            .connections().read_secret(&c.id, SecretField::RefreshToken)
             .await?
             .is_none()
         {
