@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod backend;
+pub mod bindings;
 pub mod catalog;
 pub mod clock;
 pub mod connections;

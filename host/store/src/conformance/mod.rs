@@ -13,6 +13,7 @@
 //! write access to the database would for tampering.
 
 mod audit_keys;
+mod bindings;
 mod catalog;
 mod connections;
 mod flows;
@@ -27,6 +28,7 @@ use crate::backend::Backend;
 use crate::{MasterKey, Vault};
 
 pub use audit_keys::*;
+pub use bindings::*;
 pub use catalog::*;
 pub use connections::*;
 pub use flows::*;
