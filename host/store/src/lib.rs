@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod connections;
 pub mod error;
+pub mod files;
 pub mod flows;
 pub mod ids;
 pub mod jobs;

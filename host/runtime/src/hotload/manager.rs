@@ -10,13 +10,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use latchkey_store::VaultError;
+use latchkey_store::files::write_atomically;
 use latchkey_store::plugins::PluginStore;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use super::permissions::Permissions;
 use super::status::{EntryView, FileError, Overview, VersionView, Via};
-use super::store::{Approval, write_atomically};
+use super::store::Approval;
 use crate::{
     LoadError, LoadOptions, LoadedPlugin, PluginLimits, PluginMetrics, PluginRuntime, Registry,
 };

@@ -2,10 +2,7 @@
 //! version that serves, kept through the vault's plugin store (so on a shared backend every
 //! gateway sees the same approvals). With it a restart never activates a widening the operator
 //! has not approved, and the approved version keeps serving while the folder holds a pending
-//! one. Also the atomic file write the plugins folder mirror uses.
-
-use std::io::Write;
-use std::path::Path;
+//! one.
 
 use latchkey_store::plugins::PluginApproval;
 use serde::{Deserialize, Serialize};
@@ -44,24 +41,4 @@ impl Approval {
             }
         }
     }
-}
-
-/// Write `bytes` to `path` atomically: a temp file beside it, then a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", rand::random::<u32>()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -2,7 +2,6 @@
 //! plugin folder (`<connector>.wasm`, written atomically), where earlier versions kept them
 //! too. Copies stay out of the database so its size cap keeps meaning credentials.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -11,6 +10,7 @@ use rusqlite::params;
 use super::SqliteBackend;
 use crate::clock::now_ms;
 use crate::error::VaultError;
+use crate::files::write_atomically;
 use crate::plugins::{PluginApproval, PluginStore};
 
 /// The approvals file earlier versions kept in the plugin folder.
@@ -22,27 +22,6 @@ fn io_error(path: &Path, e: std::io::Error) -> VaultError {
         Some(28) | Some(122) => VaultError::Full(format!("{}: {e}", path.display())),
         _ => VaultError::Unavailable(format!("{}: {e}", path.display())),
     }
-}
-
-/// Write `bytes` to `path` atomically: a temp file beside it, then a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", rand::random::<u32>()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 impl SqliteBackend {
@@ -172,7 +151,10 @@ impl PluginStore for SqliteBackend {
         let path = self.copy_path(connector_id)?;
         let bytes = bytes.to_vec();
         tokio::task::spawn_blocking(move || {
-            write_atomically(&path, &bytes).map_err(|e| io_error(&path, e))
+            let dir = path.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir)
+                .and_then(|()| write_atomically(&path, &bytes))
+                .map_err(|e| io_error(&path, e))
         })
         .await
         .map_err(|_| VaultError::Backend("a plugin copy write panicked".into()))?
