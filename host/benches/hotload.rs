@@ -66,6 +66,7 @@ async fn restart(plugins: &Path, cache: Option<&Path>) -> Duration {
         plugins.to_path_buf(),
         None,
     )
+    .await
     .expect("manager");
     let (loaded, refused) = manager.load_folder().await.expect("load folder");
     assert_eq!((loaded, refused), (PLUGINS, 0));

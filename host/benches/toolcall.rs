@@ -117,7 +117,8 @@ async fn gateway_vs_direct(iterations: usize) -> (Stats, Stats) {
     .expect("config");
     let app = App::start(config, None).await.expect("app");
     app.vault
-        .put_connection(
+        .connections()
+        .put(
             NewConnection {
                 connector_id: "notion".into(),
                 owner: Owner::User("bench".into()),

@@ -8,7 +8,8 @@ use crate::egress::{Egress, EgressSettings};
 use crate::hotload::PluginManager;
 use crate::plugin::{CacheSettings, EngineSettings, PluginRuntime, Registry};
 use crate::toolcall::tap::OutboundTap;
-use crate::vault::{MasterKey, Vault};
+use crate::vault::sqlite::{SqliteBackend, SqliteOptions};
+use crate::vault::{Backend, MasterKey, Vault};
 
 /// What a program starting a gateway decides beyond the configuration file. The default is a
 /// production gateway: the deployment's master key and no observer.
@@ -118,18 +119,22 @@ pub async fn open_vault(config: &Config) -> Result<Vault, StartError> {
     open_vault_with(config, load_master_key(config)?).await
 }
 
-/// Open the vault with `master`, applying the database settings.
+/// The storage backend the configuration names: SQLite (the embedded default), with the
+/// database settings applied.
+pub async fn open_backend(config: &Config) -> Result<Arc<dyn Backend>, StartError> {
+    Ok(SqliteBackend::open_shared(
+        &config.database,
+        SqliteOptions {
+            max_size_bytes: config.vault.max_size_bytes,
+            plugin_dir: config.data_dir.join("plugin-state"),
+        },
+    )
+    .await?)
+}
+
+/// Open the vault with `master` over the configured backend.
 async fn open_vault_with(config: &Config, master: MasterKey) -> Result<Vault, StartError> {
-    let vault = Vault::open(&config.database, master).await?;
-    if config.vault.max_size_bytes > 0 {
-        let pages = vault.db().cap_size(config.vault.max_size_bytes).await?;
-        tracing::info!(
-            max_size_bytes = config.vault.max_size_bytes,
-            max_pages = pages,
-            "database size capped"
-        );
-    }
-    Ok(vault)
+    Ok(Vault::open(open_backend(config).await?, master).await?)
 }
 
 /// Where compiled plugins are cached, and the key (derived from the master key) that
@@ -199,12 +204,9 @@ impl App {
                 registry.clone(),
                 Arc::new(move |id: &str| limits_config.limits_for(id)),
                 config.plugins_dir.clone(),
-                Some(config.data_dir.join("plugin-state")),
+                Some(vault.plugins()),
             )
-            .map_err(|source| StartError::PluginsFolder {
-                path: config.data_dir.join("plugin-state"),
-                source,
-            })?,
+            .await?,
         );
         if config.plugins_dir.exists() {
             let (loaded, refused) =
@@ -264,7 +266,7 @@ impl App {
 /// Write the config file's OAuth clients into the vault (secrets sealed), so one table is the
 /// source of truth; clients added through the admin API are kept.
 async fn sync_provider_configs(config: &Config, vault: &Vault) -> Result<(), StartError> {
-    use crate::vault::providers::{self, ProviderConfig};
+    use crate::vault::catalog::ProviderConfig;
     use secrecy::SecretString;
     for (id, c) in &config.connectors {
         let Some(o) = &c.oauth else { continue };
@@ -298,11 +300,7 @@ async fn sync_provider_configs(config: &Config, vault: &Vault) -> Result<(), Sta
             issuer: o.issuer.clone(),
             updated_at: crate::clock::now_ms(),
         };
-        let keyring = vault.keyring().clone();
-        vault
-            .db()
-            .write(move |conn| providers::put(conn, &keyring, &provider))
-            .await?;
+        vault.catalog().put_provider(provider).await?;
     }
     Ok(())
 }
@@ -310,7 +308,7 @@ async fn sync_provider_configs(config: &Config, vault: &Vault) -> Result<(), Sta
 /// Write the config file's packs into the vault; a tool no loaded connector provides is
 /// reported (it may be loaded later) rather than refused.
 async fn sync_packs(config: &Config, vault: &Vault, registry: &Registry) -> Result<(), StartError> {
-    use crate::vault::packs::{self, Pack};
+    use crate::vault::catalog::Pack;
     for (name, p) in &config.packs {
         for tool in &p.tools {
             if registry.resolve_tool(tool).is_none() {
@@ -322,7 +320,7 @@ async fn sync_packs(config: &Config, vault: &Vault, registry: &Registry) -> Resu
             description: p.description.clone(),
             tools: p.tools.clone(),
         };
-        vault.db().write(move |c| packs::put(c, &pack)).await?;
+        vault.catalog().put_pack(&pack).await?;
     }
     Ok(())
 }

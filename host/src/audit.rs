@@ -2,18 +2,11 @@
 //! but does not fail the action it describes (the chain stays verifiable either way).
 
 use crate::app::App;
-use crate::vault::audit::{self, Event};
+use crate::vault::audit::Event;
 
 /// Append `event` to the audit log.
 pub async fn record(app: &App, event: Event) {
-    let keyring = app.vault.keyring().clone();
-    let kind = event.event.clone();
-    if let Err(e) = app
-        .vault
-        .db()
-        .write(move |c| audit::append(c, &keyring, &event))
-        .await
-    {
-        tracing::error!(event = %kind, error = %e, "cannot write to the audit log");
+    if let Err(e) = app.vault.audit().append(&event).await {
+        tracing::error!(event = %event.event, error = %e, "cannot write to the audit log");
     }
 }

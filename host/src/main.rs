@@ -313,7 +313,7 @@ async fn keys(config: Config, kind: KeyKind, cmd: KeyCommand) -> anyhow::Result<
             println!("{}", key.expose_secret());
         }
         KeyCommand::List => {
-            for k in vault.list_api_keys(kind).await? {
+            for k in vault.principals().list_keys(kind).await? {
                 let state = if k.revoked_at.is_some() {
                     "revoked"
                 } else {
@@ -323,7 +323,7 @@ async fn keys(config: Config, kind: KeyKind, cmd: KeyCommand) -> anyhow::Result<
             }
         }
         KeyCommand::Revoke { id } => {
-            if !vault.revoke_api_key(&id).await? {
+            if !vault.principals().revoke_key(&id).await? {
                 bail!("no active key {id}");
             }
             eprintln!("revoked {id}");
@@ -357,7 +357,8 @@ async fn connection(config: Config, cmd: ConnectionCommand) -> anyhow::Result<()
                 None => (SchemeKind::ApiKey, SecretField::ApiKey),
             };
             let record = vault
-                .put_connection(
+                .connections()
+                .put(
                     NewConnection {
                         connector_id: connector,
                         owner,
@@ -372,7 +373,11 @@ async fn connection(config: Config, cmd: ConnectionCommand) -> anyhow::Result<()
             println!("{}", record.id);
         }
         ConnectionCommand::List { user } => {
-            for c in vault.list_connections(user.map(Owner::User)).await? {
+            for c in vault
+                .connections()
+                .list(user.map(Owner::User).as_ref())
+                .await?
+            {
                 println!(
                     "{}\t{}\t{:?}\t{}\t{:?}",
                     c.id,
@@ -384,7 +389,7 @@ async fn connection(config: Config, cmd: ConnectionCommand) -> anyhow::Result<()
             }
         }
         ConnectionCommand::Delete { id } => {
-            if !vault.delete_connection(&id).await? {
+            if !vault.connections().delete(&id).await? {
                 bail!("no connection {id}");
             }
             eprintln!("deleted {id}");
@@ -407,12 +412,11 @@ async fn inspect(config: Config, file: &Path) -> anyhow::Result<()> {
 }
 
 async fn audit(config: Config, cmd: AuditCommand) -> anyhow::Result<()> {
-    use latchkey::vault::audit::{self, Verdict};
+    use latchkey::vault::audit::Verdict;
     let vault = app::open_vault(&config).await?;
     match cmd {
         AuditCommand::Verify => {
-            let keyring = vault.keyring().clone();
-            let verdict = vault.db().read(move |c| audit::verify(c, &keyring)).await?;
+            let verdict = vault.audit().verify().await?;
             println!("{}", serde_json::to_string(&verdict)?);
             match verdict {
                 Verdict::Intact { entries } => eprintln!("audit log intact: {entries} entries"),
@@ -424,10 +428,7 @@ async fn audit(config: Config, cmd: AuditCommand) -> anyhow::Result<()> {
             }
         }
         AuditCommand::List { after, limit } => {
-            let entries = vault
-                .db()
-                .read(move |c| audit::list(c, after, limit.clamp(1, 10_000)))
-                .await?;
+            let entries = vault.audit().list(after, limit.clamp(1, 10_000)).await?;
             for e in entries {
                 println!("{}", serde_json::to_string(&e)?);
             }
@@ -444,10 +445,8 @@ async fn vault(config: Config, cmd: VaultCommand) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&new_key_file)
                 .with_context(|| format!("reading {}", new_key_file.display()))?;
             let new = MasterKey::parse(&text, &format!("in {}", new_key_file.display()))?;
-            let db = latchkey::vault::Db::open(&config.database)?;
-            let n = db
-                .write(move |conn| latchkey::vault::keyring::rotate_master_key(conn, &old, &new))
-                .await?;
+            let backend = app::open_backend(&config).await?;
+            let n = latchkey::vault::Vault::rotate_master_key(&*backend, &old, &new).await?;
             eprintln!("re-wrapped {n} data key(s); restart gateways with the new key");
         }
         VaultCommand::GenerateKey { file } => {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::app::App;
 use crate::plugin::Registry;
-use crate::vault::packs::{self, Pack};
+use crate::vault::catalog::Pack;
 use crate::vault::{ApiKeyRecord, KeyKind, VaultError};
 
 /// The tools a caller may use.
@@ -30,19 +30,7 @@ impl ToolScope {
 
 /// Load the packs named by `names` (unknown names contribute nothing).
 pub async fn load_packs(app: &App, names: &[String]) -> Result<Vec<Pack>, VaultError> {
-    let names = names.to_vec();
-    app.vault
-        .db()
-        .read(move |c| {
-            let mut out = Vec::new();
-            for n in &names {
-                if let Some(p) = packs::get(c, n)? {
-                    out.push(p);
-                }
-            }
-            Ok(out)
-        })
-        .await
+    app.vault.catalog().get_packs(names).await
 }
 
 /// What `key` (an agent key or a session) may call.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{Alerts, Destination, OPENED};
 use crate::app::App;
 use crate::clock::now_ms;
-use crate::vault::alerts::{self, Delivery};
+use crate::vault::alerts::Delivery;
 
 /// Run deliveries until the process ends (or the handle is aborted).
 pub fn spawn(app: Arc<App>) -> tokio::task::JoinHandle<()> {
@@ -27,7 +27,7 @@ pub fn spawn(app: Arc<App>) -> tokio::task::JoinHandle<()> {
             if sent > 0 {
                 continue;
             }
-            let next = app.vault.db().read(alerts::next_due).await.ok().flatten();
+            let next = app.vault.alerts().next_delivery_at().await.ok().flatten();
             let wait = next
                 .map(|at| Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)))
                 .unwrap_or(Duration::from_secs(60))
@@ -41,24 +41,16 @@ pub fn spawn(app: Arc<App>) -> tokio::task::JoinHandle<()> {
 }
 
 async fn round(app: &App) -> Result<usize, crate::vault::VaultError> {
-    let due = app
-        .vault
-        .db()
-        .read(|c| alerts::due(c, now_ms(), 32))
-        .await?;
+    let due = app.vault.alerts().due_deliveries(now_ms(), 32).await?;
     let n = due.len();
     for d in due {
         let outcome = match super::with_reconnect_link(app, &d.event, &d.alert_id, &d.payload) {
             Ok(body) => send(&app.alerts, &d, &body).await,
             Err(e) => Err(e),
         };
-        let id = d.id.clone();
         match outcome {
             Ok(()) => {
-                app.vault
-                    .db()
-                    .write(move |c| alerts::delivered(c, &id))
-                    .await?;
+                app.vault.alerts().delivered(&d.id).await?;
                 tracing::info!(delivery = %d.id, destination = %d.destination, event = %d.event, "alert delivered");
             }
             Err(reason) => {
@@ -66,10 +58,9 @@ async fn round(app: &App) -> Result<usize, crate::vault::VaultError> {
                 let next = (attempts < i64::from(app.alerts.max_attempts))
                     .then(|| now_ms() + backoff_ms(&app.alerts, attempts));
                 tracing::warn!(delivery = %d.id, destination = %d.destination, attempts, %reason, retry = next.is_some(), "alert delivery failed");
-                let err = reason.clone();
                 app.vault
-                    .db()
-                    .write(move |c| alerts::failed(c, &id, &err, next))
+                    .alerts()
+                    .delivery_failed(&d.id, &reason, next)
                     .await?;
             }
         }

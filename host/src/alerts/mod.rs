@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::auth::connect;
 use crate::clock::now_ms;
 use crate::vault::VaultError;
-use crate::vault::alerts::{self, Alert, NewAlert};
+use crate::vault::alerts::{Alert, NewAlert, NewDelivery};
 
 pub use destinations::{Destination, DestinationError};
 
@@ -98,12 +98,18 @@ fn destination_names(app: &App) -> Vec<String> {
         .collect()
 }
 
-/// Open an alert for an incident unless one is open already, and queue its deliveries.
-/// Returns the alert when a new incident was opened.
+/// Open an alert for an incident unless one is open already, with its deliveries queued in
+/// the same step (an alert stored without them would never be delivered). Returns the alert
+/// when a new incident was opened.
 pub async fn open(app: &App, new: NewAlert) -> Result<Option<Alert>, VaultError> {
-    let opened = app.vault.db().write(move |c| alerts::open(c, &new)).await?;
-    let Some(alert) = opened else { return Ok(None) };
-    queue(app, &alert, OPENED).await?;
+    let alert = new.opening(now_ms());
+    let deliveries = deliveries(app, &alert, OPENED)?;
+    if !app.vault.alerts().open_alert(&alert, &deliveries).await? {
+        return Ok(None);
+    }
+    if !deliveries.is_empty() {
+        app.alerts.wake.notify_one();
+    }
     tracing::warn!(
         alert = %alert.id,
         connection = %alert.connection_id,
@@ -118,36 +124,26 @@ pub async fn open(app: &App, new: NewAlert) -> Result<Option<Alert>, VaultError>
 
 /// Resolve a connection's open alerts and queue "resolved" events.
 pub async fn resolve(app: &App, connection_id: &str) -> Result<Vec<Alert>, VaultError> {
-    let id = connection_id.to_string();
-    let resolved = app
-        .vault
-        .db()
-        .write(move |c| alerts::resolve_for(c, &id))
-        .await?;
+    let resolved = app.vault.alerts().resolve_alerts(connection_id).await?;
     for alert in &resolved {
-        queue(app, alert, RESOLVED).await?;
+        let deliveries = deliveries(app, alert, RESOLVED)?;
+        if !deliveries.is_empty() {
+            app.vault.alerts().enqueue(&deliveries).await?;
+            app.alerts.wake.notify_one();
+        }
         tracing::info!(alert = %alert.id, connection = %alert.connection_id, "alert resolved");
     }
     Ok(resolved)
 }
 
-async fn queue(app: &App, alert: &Alert, event: &str) -> Result<(), VaultError> {
+/// One delivery of `event` about `alert` per destination (none without destinations).
+fn deliveries(app: &App, alert: &Alert, event: &str) -> Result<Vec<NewDelivery>, VaultError> {
     let destinations = destination_names(app);
     if destinations.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let body = payload(app, alert, event)?.to_string();
-    let (alert_id, event, message_id) = (
-        alert.id.clone(),
-        event.to_string(),
-        crate::ids::new_id("msg"),
-    );
-    app.vault
-        .db()
-        .write(move |c| alerts::enqueue(c, &alert_id, &event, &message_id, &body, &destinations))
-        .await?;
-    app.alerts.wake.notify_one();
-    Ok(())
+    Ok(NewDelivery::each(&alert.id, event, &body, &destinations))
 }
 
 /// Alert destinations and the delivery machinery.

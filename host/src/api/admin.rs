@@ -226,7 +226,8 @@ pub async fn put_connection(
     let (new, secrets) = prepare_static_connection(&app, body)?;
     let record = app
         .vault
-        .put_connection(new, secrets)
+        .connections()
+        .put(new, secrets)
         .await
         .map_err(Problem::from)?;
     if let Err(e) = crate::health::connected(&app, &record).await {
@@ -263,7 +264,8 @@ pub async fn list_connections(
     };
     let list = app
         .vault
-        .list_connections(owner)
+        .connections()
+        .list(owner.as_ref())
         .await
         .map_err(Problem::from)?;
     Ok(Json(json!({ "connections": list })))
@@ -271,7 +273,7 @@ pub async fn list_connections(
 
 /// A connection by id, or the problem that says there is none.
 pub async fn connection_or_404(app: &App, id: &str) -> Result<ConnectionRecord, Problem> {
-    app.vault.get_connection(id).await?.ok_or_else(|| {
+    app.vault.connections().get(id).await?.ok_or_else(|| {
         Problem::not_found(
             "connection_not_found",
             "No such connection",
@@ -362,7 +364,8 @@ pub async fn list_agent_keys(
 ) -> Result<Json<Value>, Problem> {
     let keys = app
         .vault
-        .list_api_keys(KeyKind::Agent)
+        .principals()
+        .list_keys(KeyKind::Agent)
         .await
         .map_err(Problem::from)?;
     Ok(Json(json!({ "agent_keys": keys })))
@@ -374,10 +377,21 @@ pub async fn revoke_agent_key(
     AdminCaller(admin): AdminCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    match app.vault.get_api_key(&id).await.map_err(Problem::from)? {
+    match app
+        .vault
+        .principals()
+        .get_key(&id)
+        .await
+        .map_err(Problem::from)?
+    {
         Some(k)
             if k.kind == KeyKind::Agent
-                && app.vault.revoke_api_key(&id).await.map_err(Problem::from)? =>
+                && app
+                    .vault
+                    .principals()
+                    .revoke_key(&id)
+                    .await
+                    .map_err(Problem::from)? =>
         {
             tracing::info!(admin = %admin.id, agent_key = %id, "agent key revoked");
             Ok(StatusCode::NO_CONTENT)

@@ -14,7 +14,6 @@ use super::pages;
 use super::problem::Problem;
 use crate::app::App;
 use crate::auth::connect;
-use crate::vault::alerts;
 
 /// Query of `GET /v1/alerts`.
 #[derive(Deserialize)]
@@ -31,19 +30,22 @@ pub async fn list(
     query: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
     let Query(f) = query.map_err(|e| Problem::invalid_request(e.body_text()))?;
-    let found = app
+    let mut found = Vec::new();
+    for a in app
         .vault
-        .db()
-        .read(move |c| {
-            let mut out = Vec::new();
-            for a in alerts::list(c, f.open)? {
-                let deliveries = alerts::deliveries_of(c, &a.id)?;
-                out.push((a, deliveries));
-            }
-            Ok(out)
-        })
+        .alerts()
+        .list_alerts(f.open)
         .await
-        .map_err(Problem::from)?;
+        .map_err(Problem::from)?
+    {
+        let deliveries = app
+            .vault
+            .alerts()
+            .deliveries_of(&a.id)
+            .await
+            .map_err(Problem::from)?;
+        found.push((a, deliveries));
+    }
     let shown: Vec<Value> = found
         .into_iter()
         .map(|(a, deliveries)| {
@@ -91,8 +93,7 @@ pub async fn reconnect(
     {
         return gone();
     }
-    let lookup = alert_id.clone();
-    let alert = match app.vault.db().read(move |c| alerts::get(c, &lookup)).await {
+    let alert = match app.vault.alerts().get_alert(&alert_id).await {
         Ok(Some(a)) if a.status == "open" => a,
         Ok(_) => return gone(),
         Err(e) => {
@@ -106,7 +107,7 @@ pub async fn reconnect(
             );
         }
     };
-    let connection = match app.vault.get_connection(&alert.connection_id).await {
+    let connection = match app.vault.connections().get(&alert.connection_id).await {
         Ok(Some(c)) => c,
         _ => return gone(),
     };

@@ -36,8 +36,8 @@ pub async fn list(
     let limit = page.limit.clamp(1, 1000);
     let entries = app
         .vault
-        .db()
-        .read(move |c| audit::list(c, page.after, limit))
+        .audit()
+        .list(page.after, limit)
         .await
         .map_err(Problem::from)?;
     Ok(Json(json!({ "entries": entries })))
@@ -48,10 +48,9 @@ pub async fn verify(
     State(app): State<Arc<App>>,
     _admin: AdminCaller,
 ) -> Result<Json<audit::Verdict>, Problem> {
-    let keyring = app.vault.keyring().clone();
     app.vault
-        .db()
-        .read(move |c| audit::verify(c, &keyring))
+        .audit()
+        .verify()
         .await
         .map(Json)
         .map_err(Problem::from)

@@ -142,11 +142,10 @@ pub async fn authorization_status(
     }
     // Another user's flow is answered as missing, before any wait.
     let visible = |owner: &crate::vault::Owner| crate::policy::may_see_flow_of(&caller.0, owner);
-    let lookup = id.clone();
     match app
         .vault
-        .db()
-        .read(move |c| crate::vault::connect_sessions::get(c, &lookup))
+        .flows()
+        .get_session(&id)
         .await
         .map_err(Problem::from)?
     {
@@ -178,15 +177,13 @@ async fn pack_status(
     wait: Duration,
 ) -> Result<Option<Value>, Problem> {
     use crate::auth::pack_flow;
-    use crate::vault::pack_sessions;
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let changed = app.sessions_changed.notified();
-        let lookup = id.to_string();
         let session = app
             .vault
-            .db()
-            .read(move |c| pack_sessions::get(c, &lookup))
+            .flows()
+            .get_pack_session(id)
             .await
             .map_err(Problem::from)?;
         let Some(session) = session.filter(|s| crate::policy::may_see_flow_of(&caller.0, &s.owner))

@@ -165,7 +165,7 @@ impl From<ToolCallError> for Problem {
             ToolCallError::Storage(e) => {
                 tracing::error!(error = %e, "storage failure during a tool call");
                 match e {
-                    crate::vault::VaultError::DiskFull(_) | crate::vault::VaultError::Closed => Problem::new(
+                    e if e.retry_later() => Problem::new(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "storage_unavailable",
                         "The gateway's storage is unavailable",

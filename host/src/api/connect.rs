@@ -18,7 +18,7 @@ use crate::auth::oauth::{authorize, provider};
 use crate::clock::{format_utc, now_ms};
 use crate::plugin::{AuthScheme, CallContext, LoadedPlugin};
 use crate::toolcall::credential::place;
-use crate::vault::connect_sessions::ConnectSession;
+use crate::vault::flows::ConnectSession;
 use crate::vault::{NewConnection, Owner, SchemeKind, SecretField};
 
 const COOKIE: &str = "lk_connect";
@@ -316,7 +316,12 @@ pub async fn submit_credential(
         metadata,
         expires_at: None,
     };
-    let connection = match app.vault.put_connection(new, vec![(field, secret)]).await {
+    let connection = match app
+        .vault
+        .connections()
+        .put(new, vec![(field, secret)])
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "cannot store a pasted credential");
@@ -393,8 +398,7 @@ pub async fn oauth_callback(
                 .session
                 .as_ref()
                 .filter(|s| {
-                    s.effective_status(now_ms())
-                        == crate::vault::connect_sessions::SessionStatus::Pending
+                    s.effective_status(now_ms()) == crate::vault::flows::SessionStatus::Pending
                 })
                 .and_then(|s| connect::url(&app, &s.id).ok());
             pages::result(

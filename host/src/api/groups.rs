@@ -12,7 +12,7 @@ use super::caller::AdminCaller;
 use super::problem::Problem;
 use super::tools::valid_principal_id;
 use crate::app::App;
-use crate::vault::groups::{self, Group};
+use crate::vault::principals::Group;
 
 fn not_found(id: &str) -> Problem {
     Problem::new(
@@ -59,8 +59,8 @@ pub async fn put(
     }
     let group = app
         .vault
-        .db()
-        .write(move |c| groups::put(c, &id, &body.shared_connectors, &body.members))
+        .principals()
+        .put_group(&id, &body.shared_connectors, &body.members)
         .await
         .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, group = %group.id, members = group.members.len(), shared = ?group.shared_connectors, "group set");
@@ -73,10 +73,9 @@ pub async fn get(
     _admin: AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Group>, Problem> {
-    let lookup = id.clone();
     app.vault
-        .db()
-        .read(move |c| groups::get(c, &lookup))
+        .principals()
+        .get_group(&id)
         .await
         .map_err(Problem::from)?
         .map(Json)
@@ -89,11 +88,10 @@ pub async fn delete(
     _admin: AdminCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    let lookup = id.clone();
     if app
         .vault
-        .db()
-        .write(move |c| groups::delete(c, &lookup))
+        .principals()
+        .delete_group(&id)
         .await
         .map_err(Problem::from)?
     {

@@ -15,7 +15,7 @@ use super::problem::Problem;
 use super::tools::scope_of;
 use crate::app::App;
 use crate::policy;
-use crate::vault::jobs::{self, Job, NewJob};
+use crate::vault::jobs::{Job, NewJob};
 
 /// Body of `POST /v1/jobs`.
 #[derive(Deserialize)]
@@ -75,12 +75,7 @@ pub async fn submit(
         connector_id: Some(plugin.manifest.id.clone()),
         input: body.input,
     };
-    let (job, created) = app
-        .vault
-        .db()
-        .write(move |c| jobs::submit(c, &new))
-        .await
-        .map_err(Problem::from)?;
+    let (job, created) = app.vault.jobs().submit(&new).await.map_err(Problem::from)?;
     if created {
         app.jobs_wake.notify_one();
     }

@@ -18,7 +18,7 @@ use crate::auth::connect::LinkError;
 use crate::auth::pack_flow::{self, Step};
 use crate::clock::format_utc;
 use crate::vault::Owner;
-use crate::vault::packs::{self, Pack};
+use crate::vault::catalog::Pack;
 
 /// Whether `name` is a valid pack name.
 pub fn valid_name(name: &str) -> bool {
@@ -70,10 +70,9 @@ pub async fn put(
         description: body.description,
         tools: body.tools,
     };
-    let stored = pack.clone();
     app.vault
-        .db()
-        .write(move |c| packs::put(c, &stored))
+        .catalog()
+        .put_pack(&pack)
         .await
         .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, pack = %pack.name, tools = pack.tools.len(), "pack set");
@@ -87,8 +86,8 @@ pub async fn list(
 ) -> Result<Json<Value>, Problem> {
     let all = app
         .vault
-        .db()
-        .read(packs::list)
+        .catalog()
+        .list_packs()
         .await
         .map_err(Problem::from)?;
     let shown: Vec<Value> = all
@@ -107,11 +106,10 @@ pub async fn delete(
     _admin: AdminCaller,
     Path(name): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    let lookup = name.clone();
     if app
         .vault
-        .db()
-        .write(move |c| packs::delete(c, &lookup))
+        .catalog()
+        .delete_pack(&name)
         .await
         .map_err(Problem::from)?
     {

@@ -120,19 +120,18 @@ impl IntoResponse for Problem {
 }
 
 impl From<crate::vault::VaultError> for Problem {
-    /// Storage failures: a full disk is the caller's to retry later (nothing was stored);
-    /// anything else is the gateway's fault, detailed only in its logs.
+    /// Storage failures: a full disk, storage out of reach or a lost race is the caller's to
+    /// retry later (nothing was stored); anything else is the gateway's fault, detailed only
+    /// in its logs.
     fn from(e: crate::vault::VaultError) -> Self {
         tracing::error!(error = %e, "storage failure");
         match e {
-            crate::vault::VaultError::DiskFull(_) | crate::vault::VaultError::Closed => {
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    "The gateway's storage is unavailable",
-                    "nothing was stored; retry later",
-                )
-            }
+            e if e.retry_later() => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "The gateway's storage is unavailable",
+                "nothing was stored; retry later",
+            ),
             _ => Problem::internal(),
         }
     }

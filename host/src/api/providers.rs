@@ -15,7 +15,7 @@ use super::problem::Problem;
 use crate::app::App;
 use crate::auth::oauth::provider::scheme_of;
 use crate::clock::now_ms;
-use crate::vault::providers::{self, ProviderConfig};
+use crate::vault::catalog::ProviderConfig;
 
 /// Body of `PUT /v1/admin/providers/{connector}`.
 #[derive(Deserialize)]
@@ -83,10 +83,9 @@ pub async fn put(
         updated_at: now_ms(),
     };
     let shown = public(&config);
-    let keyring = app.vault.keyring().clone();
     app.vault
-        .db()
-        .write(move |c| providers::put(c, &keyring, &config))
+        .catalog()
+        .put_provider(config)
         .await
         .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, connector = %connector, "provider config set");
@@ -98,11 +97,10 @@ pub async fn list(
     State(app): State<Arc<App>>,
     _admin: AdminCaller,
 ) -> Result<Json<Value>, Problem> {
-    let keyring = app.vault.keyring().clone();
     let all = app
         .vault
-        .db()
-        .read(move |c| providers::list(c, &keyring))
+        .catalog()
+        .list_providers()
         .await
         .map_err(Problem::from)?;
     Ok(Json(
@@ -116,11 +114,10 @@ pub async fn delete(
     _admin: AdminCaller,
     Path(connector): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    let id = connector.clone();
     if app
         .vault
-        .db()
-        .write(move |c| providers::delete(c, &id))
+        .catalog()
+        .delete_provider(&connector)
         .await
         .map_err(Problem::from)?
     {

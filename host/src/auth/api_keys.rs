@@ -80,7 +80,8 @@ pub async fn create(
     let id = hex::encode(id_bytes);
     let secret = zeroize::Zeroizing::new(URL_SAFE_NO_PAD.encode(secret_bytes));
     let record = vault
-        .insert_api_key(NewKey {
+        .principals()
+        .insert_key(&NewKey {
             id: id.clone(),
             kind,
             name: name.to_string(),
@@ -104,7 +105,7 @@ pub async fn verify(
 ) -> Result<ApiKeyRecord, KeyError> {
     let parsed = parse(presented.expose_secret())?;
     let presented_hash = hash(parsed.secret);
-    let record = vault.get_api_key(parsed.id).await?;
+    let record = vault.principals().get_key(parsed.id).await?;
     let Some(record) = record else {
         // Compare anyway so an unknown id costs the same as a wrong secret.
         let _ = presented_hash.ct_eq(&[0u8; 32]);
@@ -126,7 +127,7 @@ pub async fn verify(
             return Err(KeyError::Rejected);
         }
         let parent = match &record.parent_id {
-            Some(p) => vault.get_api_key(p).await?,
+            Some(p) => vault.principals().get_key(p).await?,
             None => None,
         };
         if !parent.is_some_and(|p| p.kind == KeyKind::Agent && p.revoked_at.is_none()) {
@@ -144,9 +145,18 @@ mod tests {
     #[tokio::test]
     async fn keys_verify_only_as_their_own_kind_and_until_revoked() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let vault = Vault::open(&dir.path().join("db"), MasterKey::generate())
+        let backend = crate::vault::sqlite::SqliteBackend::open_shared(
+            &dir.path().join("db"),
+            crate::vault::sqlite::SqliteOptions {
+                max_size_bytes: 0,
+                plugin_dir: dir.path().join("plugin-state"),
+            },
+        )
+        .await
+        .expect("open");
+        let vault = Vault::open(backend, MasterKey::generate())
             .await
-            .expect("open");
+            .expect("unlock");
         let (agent, agent_key) = create(&vault, KeyKind::Agent, "bot", Grant::default())
             .await
             .expect("create");
@@ -189,7 +199,13 @@ mod tests {
             ));
         }
 
-        assert!(vault.revoke_api_key(&agent.id).await.expect("revoke"));
+        assert!(
+            vault
+                .principals()
+                .revoke_key(&agent.id)
+                .await
+                .expect("revoke")
+        );
         assert!(matches!(
             verify(&vault, &agent_key, &[KeyKind::Agent]).await,
             Err(KeyError::Rejected)

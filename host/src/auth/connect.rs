@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::ids::new_id;
-use crate::vault::connect_sessions::{self, ConnectSession, SessionStatus};
+use crate::vault::flows::{ConnectSession, SessionStatus};
 use crate::vault::{Owner, VaultError};
 
 /// Longest a connect link lives (DESIGN: ≤ 30 minutes).
@@ -48,7 +48,7 @@ fn mac(app: &App, session_id: &str) -> Result<Vec<u8>, VaultError> {
 
 /// A MAC of `id` under the key for `purpose`: links carry it instead of a stored secret.
 pub fn link_mac(app: &App, purpose: &str, id: &str) -> Result<Vec<u8>, VaultError> {
-    let key = app.vault.keyring().derive(purpose)?;
+    let key = app.vault.derive_key(purpose)?;
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret())
         .map_err(|_| VaultError::Malformed("link key".into()))?;
     m.update(id.as_bytes());
@@ -133,11 +133,7 @@ pub async fn create_step(
         completed_at: None,
         pack_session_id,
     };
-    let stored = session.clone();
-    app.vault
-        .db()
-        .write(move |c| connect_sessions::insert(c, &stored))
-        .await?;
+    app.vault.flows().insert_session(&session).await?;
     let url = url(app, &session.id)?;
     Ok(ConnectLink { session, url })
 }
@@ -149,11 +145,11 @@ pub async fn find_or_create(
     owner: Owner,
     scopes: Vec<String>,
 ) -> Result<ConnectLink, LinkError> {
-    let (c, o, now) = (connector_id.to_string(), owner.clone(), now_ms());
+    let now = now_ms();
     let pending = app
         .vault
-        .db()
-        .read(move |conn| connect_sessions::pending_for(conn, &c, &o, now))
+        .flows()
+        .pending_sessions(connector_id, &owner, now)
         .await?;
     // Reuse only sessions with plenty of life left (a third of the configured lifetime), so
     // the user is not handed a dying link.
@@ -190,11 +186,7 @@ pub async fn open(app: &App, session_id: &str, token: &str) -> Result<ConnectSes
 
 /// A session by id.
 pub async fn get(app: &App, session_id: &str) -> Result<Option<ConnectSession>, VaultError> {
-    let id = session_id.to_string();
-    app.vault
-        .db()
-        .read(move |c| connect_sessions::get(c, &id))
-        .await
+    app.vault.flows().get_session(session_id).await
 }
 
 /// Mark a session completed; false if it was no longer pending (a link works once).
@@ -203,11 +195,10 @@ pub async fn complete(
     session_id: &str,
     connection_id: &str,
 ) -> Result<bool, VaultError> {
-    let (id, conn_id) = (session_id.to_string(), connection_id.to_string());
     let done = app
         .vault
-        .db()
-        .write(move |c| connect_sessions::complete(c, &id, &conn_id))
+        .flows()
+        .complete_session(session_id, connection_id)
         .await?;
     app.sessions_changed.notify_waiters();
     Ok(done)
@@ -215,21 +206,16 @@ pub async fn complete(
 
 /// End a session as failed (the user denied consent).
 pub async fn fail(app: &App, session_id: &str, reason: &str) -> Result<(), VaultError> {
-    let (id, reason) = (session_id.to_string(), reason.to_string());
-    app.vault
-        .db()
-        .write(move |c| connect_sessions::fail(c, &id, &reason))
-        .await?;
+    app.vault.flows().fail_session(session_id, reason).await?;
     app.sessions_changed.notify_waiters();
     Ok(())
 }
 
 /// Remember why the last attempt failed; the link stays usable for a retry.
 pub async fn record_error(app: &App, session_id: &str, reason: &str) -> Result<(), VaultError> {
-    let (id, reason) = (session_id.to_string(), reason.to_string());
     app.vault
-        .db()
-        .write(move |c| connect_sessions::record_error(c, &id, &reason))
+        .flows()
+        .record_session_error(session_id, reason)
         .await
 }
 

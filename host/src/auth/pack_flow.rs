@@ -14,9 +14,8 @@ use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::policy::scopes_by_connector;
 use crate::toolcall::select;
-use crate::vault::connect_sessions::{self, ConnectSession, SessionStatus};
-use crate::vault::pack_sessions::{self, PackSession};
-use crate::vault::{ConnectionStatus, Owner, SchemeKind, VaultError, packs};
+use crate::vault::flows::{ConnectSession, PackSession, SessionStatus};
+use crate::vault::{ConnectionStatus, Owner, SchemeKind, VaultError};
 
 const PURPOSE: &str = "pack-link";
 
@@ -69,8 +68,7 @@ pub async fn start(
             "return_to {r:?} is not on an allowed origin"
         )));
     }
-    let name = pack.to_string();
-    let found = app.vault.db().read(move |c| packs::get(c, &name)).await?;
+    let found = app.vault.catalog().get_pack(pack).await?;
     let found = found.ok_or_else(|| LinkError::Refused(format!("no pack named {pack:?}")))?;
     let now = now_ms();
     let session = PackSession {
@@ -81,11 +79,7 @@ pub async fn start(
         created_at: now,
         expires_at: now + app.config.connect.session_ttl_ms(),
     };
-    let stored = session.clone();
-    app.vault
-        .db()
-        .write(move |c| pack_sessions::insert(c, &stored))
-        .await?;
+    app.vault.flows().insert_pack_session(&session).await?;
     for (connector, scopes) in scopes_by_connector(&app.registry, found.tools.iter()) {
         connect::create_step(
             app,
@@ -110,11 +104,10 @@ pub async fn open(app: &App, id: &str, token: &str) -> Result<(PackSession, Vec<
     if !crate::ids::looks_like("ps", id) || !verify(app, id, token)? {
         return Err(LinkError::Invalid);
     }
-    let lookup = id.to_string();
     let session = app
         .vault
-        .db()
-        .read(move |c| pack_sessions::get(c, &lookup))
+        .flows()
+        .get_pack_session(id)
         .await?
         .ok_or(LinkError::Invalid)?;
     let steps = steps(app, &session).await?;
@@ -129,12 +122,7 @@ pub async fn open(app: &App, id: &str, token: &str) -> Result<(PackSession, Vec<
 /// used up without connecting it (e.g. the user unticked a permission) gets a fresh step, so a
 /// flow never gets stuck.
 pub async fn steps(app: &App, session: &PackSession) -> Result<Vec<Step>, VaultError> {
-    let id = session.id.clone();
-    let children = app
-        .vault
-        .db()
-        .read(move |c| connect_sessions::of_pack(c, &id))
-        .await?;
+    let children = app.vault.flows().sessions_of_pack(&session.id).await?;
     // The newest step per app.
     let mut latest: Vec<ConnectSession> = Vec::new();
     for child in children {
@@ -159,7 +147,8 @@ pub async fn steps(app: &App, session: &PackSession) -> Result<Vec<Step>, VaultE
             Owner::User(user) => select::connection_for(app, &child.connector_id, user).await?,
             group => {
                 app.vault
-                    .find_connection(&child.connector_id, group)
+                    .connections()
+                    .find(&child.connector_id, group)
                     .await?
             }
         }

@@ -10,7 +10,7 @@ use crate::alerts;
 use crate::app::App;
 use crate::vault::alerts::NewAlert;
 use crate::vault::audit::Event;
-use crate::vault::{ConnectionRecord, ConnectionStatus, Owner, VaultError, jobs};
+use crate::vault::{ConnectionRecord, ConnectionStatus, Owner, VaultError};
 
 /// Why a connection needs its user again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,10 +62,11 @@ pub async fn needs_reauth(
     detail: Option<String>,
 ) -> Result<(), VaultError> {
     app.vault
+        .connections()
         .set_status(
             &connection.id,
             ConnectionStatus::NeedsReauth,
-            Some(reason.as_str().into()),
+            Some(reason.as_str()),
         )
         .await?;
     if alerts::open(
@@ -100,10 +101,9 @@ pub async fn scope_drift(
     lost: &[String],
 ) -> Result<(), VaultError> {
     tracing::warn!(connection = %connection.id, connector = %connection.connector_id, lost = ?lost, "scope drift: the provider no longer grants some scopes");
-    let (id, lost_list) = (connection.id.clone(), lost.to_vec());
     app.vault
-        .db()
-        .write(move |c| crate::vault::connections::record_lost_scopes(c, &id, &lost_list))
+        .connections()
+        .record_lost_scopes(&connection.id, lost)
         .await?;
     alerts::open(
         app,
@@ -121,19 +121,9 @@ pub async fn connected(app: &App, connection: &ConnectionRecord) -> Result<(), V
         Owner::User(u) => vec![u.clone()],
         // A shared connection may unblock any of the users parked on this connector; those it
         // does not cover simply park again.
-        Owner::Group(_) => {
-            let c = connector.clone();
-            app.vault
-                .db()
-                .read(move |db| jobs::blocked_users(db, &c))
-                .await?
-        }
+        Owner::Group(_) => app.vault.jobs().blocked_users(&connector).await?,
     };
-    let resumed = app
-        .vault
-        .db()
-        .write(move |db| jobs::resume(db, &connector, &users))
-        .await?;
+    let resumed = app.vault.jobs().resume(&connector, &users).await?;
     if resumed > 0 {
         tracing::info!(connection = %connection.id, resumed, "resuming jobs parked on this connection");
         app.jobs_wake.notify_waiters();

@@ -13,7 +13,7 @@ use crate::auth::oauth::refresh::{self, RefreshError};
 use crate::clock::now_ms;
 use crate::plugin::{AuthError, CallContext, CallError};
 use crate::toolcall::{credential, verify_with};
-use crate::vault::{ConnectionRecord, SchemeKind, VaultError, connections};
+use crate::vault::{ConnectionRecord, SchemeKind, VaultError};
 
 /// What one probe found.
 #[derive(Debug, Clone, Serialize)]
@@ -48,7 +48,7 @@ pub fn spawn(app: Arc<App>) {
 }
 
 async fn round(app: &App) -> Result<(), VaultError> {
-    let candidates = app.vault.db().read(connections::probe_candidates).await?;
+    let candidates = app.vault.connections().probe_candidates().await?;
     let now = now_ms();
     for (connection, probed_at) in candidates {
         let interval = app.config.probe_interval_for(&connection.connector_id);
@@ -85,10 +85,9 @@ pub async fn probe(app: &App, connection: &ConnectionRecord) -> Result<Outcome, 
             detail: "the connector is not loaded".into(),
         });
     };
-    let (id, now) = (connection.id.clone(), now_ms());
     app.vault
-        .db()
-        .write(move |c| connections::mark_probed(c, &id, now))
+        .connections()
+        .mark_probed(&connection.id, now_ms())
         .await?;
     let refreshable = matches!(
         connection.scheme,

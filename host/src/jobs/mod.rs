@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::policy::ToolScope;
 use crate::toolcall::{self, ToolCall, ToolCallError};
-use crate::vault::jobs::{self, Job};
+use crate::vault::jobs::Job;
 use crate::vault::{KeyKind, VaultError};
 
 /// Codes that park a job until the user acts.
@@ -35,7 +35,7 @@ const TRANSIENT_CODES: &[&str] = &[
 pub fn spawn_workers(app: Arc<App>) {
     let workers = app.config.jobs.workers.max(1);
     tokio::spawn(async move {
-        match app.vault.db().write(|c| jobs::recover(c)).await {
+        match app.vault.jobs().recover().await {
             Ok(n) if n > 0 => tracing::warn!(
                 requeued = n,
                 "jobs interrupted by a restart are queued again"
@@ -52,7 +52,7 @@ pub fn spawn_workers(app: Arc<App>) {
 
 async fn worker(app: Arc<App>) {
     loop {
-        let claimed = app.vault.db().write(|c| jobs::claim(c, now_ms())).await;
+        let claimed = app.vault.jobs().claim(now_ms()).await;
         match claimed {
             Ok(Some(job)) => {
                 if let Err(e) = run(&app, job).await {
@@ -61,13 +61,7 @@ async fn worker(app: Arc<App>) {
                 app.jobs_changed.notify_waiters();
             }
             Ok(None) => {
-                let next = app
-                    .vault
-                    .db()
-                    .read(jobs::next_runnable)
-                    .await
-                    .ok()
-                    .flatten();
+                let next = app.vault.jobs().next_runnable().await.ok().flatten();
                 let wait = next
                     .map(|at| {
                         Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0).max(50))
@@ -98,35 +92,23 @@ async fn run(app: &App, job: Job) -> Result<(), VaultError> {
         .resolve_tool(&job.tool)
         .map(|(p, _)| p.manifest.id.clone());
     // Jobs behind a parked one on the same connector and user wait with it.
-    if let Some(c) = &connector {
-        let (c2, u) = (c.clone(), job.user_id.clone());
-        if app
-            .vault
-            .db()
-            .read(move |db| jobs::blocked_on(db, &c2, &u))
-            .await?
-        {
-            let problem = json!({
-                "code": "waiting_for_reauthorization",
-                "detail": format!("another job for this user is waiting for {c} to be reconnected"),
-            });
-            let (id, c) = (job.id.clone(), c.clone());
-            return app
-                .vault
-                .db()
-                .write(move |db| jobs::block(db, &id, &c, &problem))
-                .await;
-        }
+    if let Some(c) = &connector
+        && app.vault.jobs().blocked_on(c, &job.user_id).await?
+    {
+        let problem = json!({
+            "code": "waiting_for_reauthorization",
+            "detail": format!("another job for this user is waiting for {c} to be reconnected"),
+        });
+        return app.vault.jobs().block(&job.id, c, &problem).await;
     }
     // The accountable agent key must still be valid when the job runs.
-    let actor = app.vault.get_api_key(&job.actor).await?;
+    let actor = app.vault.principals().get_key(&job.actor).await?;
     if !actor.is_some_and(|k| k.kind == KeyKind::Agent && k.revoked_at.is_none()) {
         let error = json!({"code": "caller_revoked", "detail": "the agent key that submitted this job was revoked"});
-        let id = job.id.clone();
         return app
             .vault
-            .db()
-            .write(move |db| jobs::finish(db, &id, "failed", None, Some(&error)))
+            .jobs()
+            .finish(&job.id, "failed", None, Some(&error))
             .await;
     }
     let call = ToolCall {
@@ -143,8 +125,8 @@ async fn run(app: &App, job: Job) -> Result<(), VaultError> {
             let result = serde_json::to_value(&out).unwrap_or(Value::Null);
             tracing::info!(job = %id, "job succeeded");
             app.vault
-                .db()
-                .write(move |db| jobs::finish(db, &id, "succeeded", Some(&result), None))
+                .jobs()
+                .finish(&id, "succeeded", Some(&result), None)
                 .await
         }
         Err(e) => {
@@ -153,24 +135,18 @@ async fn run(app: &App, job: Job) -> Result<(), VaultError> {
                 && let Some(c) = connector
             {
                 tracing::info!(job = %id, connector = %c, %code, "job waits for re-authorization");
-                app.vault
-                    .db()
-                    .write(move |db| jobs::block(db, &id, &c, &problem))
-                    .await
+                app.vault.jobs().block(&id, &c, &problem).await
             } else if TRANSIENT_CODES.contains(&code.as_str())
                 && job.attempts < i64::from(app.config.jobs.max_attempts)
             {
                 let delay = backoff_ms(app.config.jobs.retry_base_ms, job.attempts);
                 tracing::info!(job = %id, %code, delay_ms = delay, "job retried later");
-                app.vault
-                    .db()
-                    .write(move |db| jobs::requeue(db, &id, now_ms() + delay))
-                    .await
+                app.vault.jobs().requeue(&id, now_ms() + delay).await
             } else {
                 tracing::info!(job = %id, %code, "job failed");
                 app.vault
-                    .db()
-                    .write(move |db| jobs::finish(db, &id, "failed", None, Some(&problem)))
+                    .jobs()
+                    .finish(&id, "failed", None, Some(&problem))
                     .await
             }
         }
@@ -189,8 +165,7 @@ pub async fn wait(app: &App, id: &str, timeout: Duration) -> Result<Option<Job>,
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let changed = app.jobs_changed.notified();
-        let lookup = id.to_string();
-        let job = app.vault.db().read(move |c| jobs::get(c, &lookup)).await?;
+        let job = app.vault.jobs().get(id).await?;
         let Some(job) = job else { return Ok(None) };
         let settled = !matches!(job.status.as_str(), "queued" | "running");
         if settled || tokio::time::Instant::now() >= deadline {

@@ -9,13 +9,13 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::bindings::{Access, SessionBindings};
 use super::guard::{GuardError, OriginPolicy};
 use super::{SESSION_HEADER, USER_HEADER, metadata};
 use crate::api::caller::AgentCaller;
 use crate::api::problem::Problem;
 use crate::app::App;
 use crate::vault::KeyKind;
+use crate::vault::bindings::{Access, BindError, SessionBindings};
 
 /// The authenticated caller of one MCP request, as the MCP server reads it.
 #[derive(Debug, Clone)]
@@ -48,7 +48,9 @@ impl McpCaller {
 pub struct Gate {
     pub app: Arc<App>,
     pub policy: OriginPolicy,
-    pub bindings: SessionBindings,
+    /// Which principal opened each legacy session (in memory by default; behind the store's
+    /// trait so gateways can share them).
+    pub bindings: Arc<dyn SessionBindings>,
 }
 
 fn refuse(status: StatusCode, code: &'static str, title: &'static str, detail: &str) -> Response {
@@ -120,9 +122,14 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         .ok()
         .flatten()
         .map(str::to_string);
-    if let Some(id) = &session
-        && gate.bindings.check(id, &principal) == Access::Denied
-    {
+    let access = match &session {
+        Some(id) => match gate.bindings.check(id, &principal).await {
+            Ok(access) => access,
+            Err(e) => return Problem::from(e).into_response(),
+        },
+        None => Access::Allowed,
+    };
+    if access == Access::Denied {
         tracing::warn!("refused an MCP session opened by another principal");
         return refuse(
             StatusCode::NOT_FOUND,
@@ -140,21 +147,27 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
         && session.as_deref() != Some(opened)
-        && gate.bindings.bind(opened, &principal).is_err()
     {
-        tracing::error!("refused a new MCP session: too many open sessions");
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_sessions",
-            "Too many MCP sessions",
-            "the gateway holds as many MCP sessions as it can; retry later",
-        );
+        match gate.bindings.bind(opened, &principal).await {
+            Ok(()) => {}
+            Err(BindError::Full) => {
+                tracing::error!("refused a new MCP session: too many open sessions");
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too_many_sessions",
+                    "Too many MCP sessions",
+                    "the gateway holds as many MCP sessions as it can; retry later",
+                );
+            }
+            Err(BindError::Storage(e)) => return Problem::from(e).into_response(),
+        }
     }
     if method == Method::DELETE
         && response.status().is_success()
         && let Some(id) = &session
+        && let Err(e) = gate.bindings.forget(id).await
     {
-        gate.bindings.forget(id);
+        tracing::error!(error = %e, "cannot forget a closed MCP session's binding");
     }
     response
 }

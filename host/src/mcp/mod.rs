@@ -13,7 +13,6 @@
 //!   elicitation where the client supports it, and otherwise answers with the link
 //!   ([`elicit`], [`outcome`]).
 
-pub mod bindings;
 pub mod elicit;
 pub mod gate;
 pub mod guard;
@@ -60,7 +59,7 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             &settings.allowed_hosts,
             &settings.allowed_origins,
         ),
-        bindings: bindings::SessionBindings::default(),
+        bindings: Arc::new(crate::vault::bindings::MemoryBindings::default()),
     });
     // Host and Origin are checked by the gate (before authentication), so the SDK's own
     // checks are off rather than configured twice.

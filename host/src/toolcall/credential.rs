@@ -67,6 +67,7 @@ pub async fn for_connection(
     let mut named = Vec::new();
     if connection.scheme == SchemeKind::Oauth2
         && let Some(json) = vault
+            .connections()
             .read_secret(&connection.id, SecretField::ExtraTokens)
             .await?
     {
@@ -110,6 +111,7 @@ async fn primary(
                 })
                 .ok_or(CredentialError::SchemeWithdrawn("api_key"))?;
             let secret = vault
+                .connections()
                 .read_secret(&connection.id, SecretField::ApiKey)
                 .await?
                 .ok_or(CredentialError::Missing("api key"))?;
@@ -124,6 +126,7 @@ async fn primary(
                 return Err(CredentialError::SchemeWithdrawn("basic"));
             }
             let secret = vault
+                .connections()
                 .read_secret(&connection.id, SecretField::Password)
                 .await?
                 .ok_or(CredentialError::Missing("password"))?;
@@ -142,6 +145,7 @@ async fn primary(
                 })
                 .ok_or(CredentialError::SchemeWithdrawn(connection.scheme.as_str()))?;
             let secret = vault
+                .connections()
                 .read_secret(&connection.id, SecretField::AccessToken)
                 .await?
                 .ok_or(CredentialError::Missing("access token"))?;

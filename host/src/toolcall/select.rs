@@ -2,7 +2,7 @@
 //! a group the user belongs to whose policy shares this connector.
 
 use crate::app::App;
-use crate::vault::{ConnectionRecord, Owner, VaultError, groups};
+use crate::vault::{ConnectionRecord, Owner, VaultError};
 
 /// The connection a call for `user_id` to `connector_id` should use, if any.
 pub async fn connection_for(
@@ -12,21 +12,22 @@ pub async fn connection_for(
 ) -> Result<Option<ConnectionRecord>, VaultError> {
     if let Some(own) = app
         .vault
-        .find_connection(connector_id, &Owner::User(user_id.to_string()))
+        .connections()
+        .find(connector_id, &Owner::User(user_id.to_string()))
         .await?
     {
         return Ok(Some(own));
     }
-    let (user, connector) = (user_id.to_string(), connector_id.to_string());
     let shared_by = app
         .vault
-        .db()
-        .read(move |c| groups::sharing(c, &user, &connector))
+        .principals()
+        .groups_sharing(user_id, connector_id)
         .await?;
     for group in shared_by {
         if let Some(shared) = app
             .vault
-            .find_connection(connector_id, &Owner::Group(group))
+            .connections()
+            .find(connector_id, &Owner::Group(group))
             .await?
         {
             return Ok(Some(shared));

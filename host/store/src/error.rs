@@ -1,4 +1,5 @@
-//! What can go wrong in the vault, phrased for the operator who has to fix it.
+//! What can go wrong in the vault, phrased for the operator who has to fix it. No backend's
+//! words here: each backend maps its own failures onto these (see `sqlite::error`).
 
 use std::path::PathBuf;
 
@@ -29,28 +30,38 @@ pub enum VaultError {
         "the database schema is version {found}, newer than this build understands ({known}); upgrade latchkey"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    /// No room for the write (a full disk, or the configured size cap): nothing was stored.
     #[error("the storage is full: {0}")]
-    DiskFull(String),
-    #[error("the database file is not a usable SQLite database: {0}")]
+    Full(String),
+    /// The storage is not a usable database (not one at all, or damaged).
+    #[error("the storage is corrupt or not a latchkey database: {0}")]
     Corrupt(String),
+    /// The storage cannot be reached now (shut down, connection lost): nothing was stored.
+    #[error("the storage is unavailable: {0}")]
+    Unavailable(String),
+    /// A concurrent writer changed the record first (a token version, an audit position, a
+    /// connection id): nothing was stored; read again and decide.
+    #[error("a concurrent change got there first: {0}")]
+    Conflict(String),
+    /// Any other failure of the storage engine.
     #[error("database error: {0}")]
-    Sqlite(String),
+    Backend(String),
     #[error("stored data is malformed: {0}")]
     Malformed(String),
-    #[error("the vault is shut down")]
-    Closed,
 }
 
-impl From<rusqlite::Error> for VaultError {
-    fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode;
-        match e.sqlite_error_code() {
-            Some(ErrorCode::DiskFull) => VaultError::DiskFull(e.to_string()),
-            Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
-                VaultError::Corrupt(e.to_string())
-            }
-            _ => VaultError::Sqlite(e.to_string()),
-        }
+impl VaultError {
+    /// Whether the caller may simply retry later: nothing was stored and nothing is broken.
+    pub fn retry_later(&self) -> bool {
+        matches!(
+            self,
+            VaultError::Full(_) | VaultError::Unavailable(_) | VaultError::Conflict(_)
+        )
+    }
+
+    /// The vault was shut down (its engine stopped).
+    pub fn closed() -> Self {
+        VaultError::Unavailable("the vault is shut down".into())
     }
 }
 

@@ -1,16 +1,46 @@
 //! Envelope encryption: data keys seal the secrets, the master key wraps the data keys.
 //! Rotating the master key re-wraps a handful of data keys, never the secrets themselves.
+//! Backends keep only the wrapped keys ([`DataKeyStore`]); unwrapped ones live here, in memory.
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, params};
+use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretBox};
 
 use super::error::VaultError;
 use super::master_key::{KEY_LEN, MasterKey};
-use super::seal::{self, Binding, Sealed};
+use super::seal::{self, Binding, Sealed, SealedValue};
 use crate::clock::now_ms;
 use crate::ids::new_id;
+
+/// A data key as stored: wrapped (sealed) by the master key named by `master_key_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKey {
+    pub id: String,
+    pub master_key_id: String,
+    pub wrapped: Sealed,
+    /// The key new secrets are sealed with (exactly one is).
+    pub active: bool,
+    pub created_at: i64,
+}
+
+/// Where the wrapped data keys live. Rotation and the first key of a new store are atomic, so
+/// two gateways starting on one empty store agree on one key.
+#[async_trait]
+pub trait DataKeyStore: Send + Sync {
+    /// Every wrapped key, oldest first.
+    async fn data_keys(&self) -> Result<Vec<WrappedKey>, VaultError>;
+    /// Store `key` as the active key if the store has no active key yet; returns whether it
+    /// was stored (false: another process created one first — load that one).
+    async fn add_first_data_key(&self, key: &WrappedKey) -> Result<bool, VaultError>;
+    /// Replace the wrapping of every key in `keys` (same ids), in one transaction, but only if
+    /// each is still wrapped by `from_master_id` (`Conflict` otherwise). Returns how many.
+    async fn rewrap_data_keys(
+        &self,
+        from_master_id: &str,
+        keys: &[WrappedKey],
+    ) -> Result<usize, VaultError>;
+}
 
 /// The unwrapped data keys, held in memory for the life of the process.
 pub struct Keyring {
@@ -36,79 +66,66 @@ fn wrap_binding<'a>(id: &'a str, master_id: &'a str) -> Binding<'a> {
     }
 }
 
-struct WrappedRow {
-    id: String,
-    master_key_id: String,
-    sealed: Sealed,
-    active: bool,
-}
-
-fn wrapped_rows(conn: &Connection) -> Result<Vec<WrappedRow>, VaultError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, master_key_id, nonce, wrapped, active FROM data_keys ORDER BY created_at",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(WrappedRow {
-            id: r.get(0)?,
-            master_key_id: r.get(1)?,
-            sealed: Sealed {
-                nonce: r.get(2)?,
-                ciphertext: r.get(3)?,
-            },
-            active: r.get::<_, i64>(4)? != 0,
-        })
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+fn unwrap_key(master: &MasterKey, row: &WrappedKey) -> Result<[u8; KEY_LEN], VaultError> {
+    if row.master_key_id != master.id() {
+        return Err(VaultError::WrongMasterKey {
+            sealed_with: row.master_key_id.clone(),
+            given: master.id().to_string(),
+        });
+    }
+    let plain = seal::open(
+        master.expose(),
+        wrap_binding(&row.id, master.id()),
+        &row.wrapped,
+    )
+    .map_err(|_| VaultError::DataKeyCorrupt(row.id.clone()))?;
+    plain
+        .as_slice()
+        .try_into()
+        .map_err(|_| VaultError::DataKeyCorrupt(row.id.clone()))
 }
 
 impl Keyring {
-    /// Unwrap every data key with `master`, creating the first one on a new database.
+    /// Unwrap every data key with `master`, creating the first one on a new store.
     /// A different master key than the one the data was sealed with is refused.
-    pub fn load(conn: &mut Connection, master: &MasterKey) -> Result<Keyring, VaultError> {
-        let rows = wrapped_rows(conn)?;
-        let mut keys = HashMap::new();
-        let mut active = None;
-        for row in rows {
-            if row.master_key_id != master.id() {
-                return Err(VaultError::WrongMasterKey {
-                    sealed_with: row.master_key_id,
-                    given: master.id().to_string(),
+    pub async fn load(store: &dyn DataKeyStore, master: &MasterKey) -> Result<Keyring, VaultError> {
+        // Twice at most: a first key created by someone else between our read and our insert
+        // is simply loaded.
+        for _ in 0..2 {
+            let mut keys = HashMap::new();
+            let mut active = None;
+            for row in store.data_keys().await? {
+                let bytes = unwrap_key(master, &row)?;
+                if row.active {
+                    active = Some(row.id.clone());
+                }
+                keys.insert(row.id, SecretBox::new(Box::new(bytes)));
+            }
+            if let Some(active) = active {
+                return Ok(Keyring { active, keys });
+            }
+            let (row, key) = new_data_key(master)?;
+            if store.add_first_data_key(&row).await? {
+                keys.insert(row.id.clone(), key);
+                return Ok(Keyring {
+                    active: row.id,
+                    keys,
                 });
             }
-            let plain = seal::open(
-                master.expose(),
-                wrap_binding(&row.id, master.id()),
-                &row.sealed,
-            )
-            .map_err(|_| VaultError::DataKeyCorrupt(row.id.clone()))?;
-            let bytes: [u8; KEY_LEN] = plain
-                .as_slice()
-                .try_into()
-                .map_err(|_| VaultError::DataKeyCorrupt(row.id.clone()))?;
-            if row.active {
-                active = Some(row.id.clone());
-            }
-            keys.insert(row.id, SecretBox::new(Box::new(bytes)));
         }
-        let active = match active {
-            Some(id) => id,
-            None => {
-                let (id, key) = create_data_key(conn, master)?;
-                keys.insert(id.clone(), key);
-                id
-            }
-        };
-        Ok(Keyring { active, keys })
+        Err(VaultError::Conflict(
+            "the first data key keeps changing under us".into(),
+        ))
     }
 
-    /// Seal a secret with the active data key; returns the key id to store beside it.
+    /// Seal a secret with the active data key, bound to (`table`, `row`, `field`).
     pub fn seal(
         &self,
         table: &str,
         row: &str,
         field: &str,
         plaintext: &[u8],
-    ) -> Result<(String, Sealed), VaultError> {
+    ) -> Result<SealedValue, VaultError> {
         let key = self
             .keys
             .get(&self.active)
@@ -123,7 +140,11 @@ impl Keyring {
             },
             plaintext,
         )?;
-        Ok((self.active.clone(), sealed))
+        Ok(SealedValue {
+            data_key_id: self.active.clone(),
+            nonce: sealed.nonce,
+            ciphertext: sealed.ciphertext,
+        })
     }
 
     /// A key for one purpose (e.g. MACs on connect links), derived from the active data key so
@@ -148,129 +169,77 @@ impl Keyring {
         table: &str,
         row: &str,
         field: &str,
-        key_id: &str,
-        sealed: &Sealed,
+        sealed: &SealedValue,
     ) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
-        let key = self.keys.get(key_id).ok_or(VaultError::SecretTampered)?;
+        let key = self
+            .keys
+            .get(&sealed.data_key_id)
+            .ok_or(VaultError::SecretTampered)?;
         seal::open(
             key.expose_secret(),
             Binding {
                 table,
                 row,
                 field,
-                key_id,
+                key_id: &sealed.data_key_id,
             },
-            sealed,
+            &Sealed {
+                nonce: sealed.nonce.clone(),
+                ciphertext: sealed.ciphertext.clone(),
+            },
         )
+    }
+
+    /// Open a sealed text secret (tokens, keys, verifiers are UTF-8).
+    pub fn open_text(
+        &self,
+        table: &str,
+        row: &str,
+        field: &str,
+        sealed: &SealedValue,
+    ) -> Result<secrecy::SecretString, VaultError> {
+        let plain = self.open(table, row, field, sealed)?;
+        let text = std::str::from_utf8(&plain).map_err(|_| VaultError::SecretTampered)?;
+        Ok(secrecy::SecretString::from(text.to_owned()))
     }
 }
 
-fn create_data_key(
-    conn: &mut Connection,
-    master: &MasterKey,
-) -> Result<(String, SecretBox<[u8; KEY_LEN]>), VaultError> {
+fn new_data_key(master: &MasterKey) -> Result<(WrappedKey, SecretBox<[u8; KEY_LEN]>), VaultError> {
     let mut bytes = [0u8; KEY_LEN];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     let id = new_id("dk");
     let wrapped = seal::seal(master.expose(), wrap_binding(&id, master.id()), &bytes)?;
-    conn.execute(
-        "INSERT INTO data_keys (id, master_key_id, nonce, wrapped, active, created_at) VALUES (?1, ?2, ?3, ?4, 1, ?5)",
-        params![id, master.id(), wrapped.nonce, wrapped.ciphertext, now_ms()],
-    )?;
-    Ok((id, SecretBox::new(Box::new(bytes))))
+    Ok((
+        WrappedKey {
+            id,
+            master_key_id: master.id().to_string(),
+            wrapped,
+            active: true,
+            created_at: now_ms(),
+        },
+        SecretBox::new(Box::new(bytes)),
+    ))
 }
 
 /// Re-wrap every data key from `old` to `new` in one transaction. Running gateways keep
 /// working (they hold the unwrapped data keys); restart them with the new key afterwards.
-pub fn rotate_master_key(
-    conn: &mut Connection,
+pub async fn rotate_master_key(
+    store: &dyn DataKeyStore,
     old: &MasterKey,
     new: &MasterKey,
 ) -> Result<usize, VaultError> {
-    let tx = conn.transaction()?;
-    let rows = wrapped_rows(&tx)?;
-    for row in &rows {
-        if row.master_key_id != old.id() {
-            return Err(VaultError::WrongMasterKey {
-                sealed_with: row.master_key_id.clone(),
-                given: old.id().to_string(),
-            });
-        }
-        let plain = seal::open(old.expose(), wrap_binding(&row.id, old.id()), &row.sealed)
-            .map_err(|_| VaultError::DataKeyCorrupt(row.id.clone()))?;
-        let rewrapped = seal::seal(new.expose(), wrap_binding(&row.id, new.id()), &plain)?;
-        tx.execute(
-            "UPDATE data_keys SET master_key_id = ?2, nonce = ?3, wrapped = ?4 WHERE id = ?1",
-            params![row.id, new.id(), rewrapped.nonce, rewrapped.ciphertext],
-        )?;
+    let mut rewrapped = Vec::new();
+    for row in store.data_keys().await? {
+        let plain = zeroize::Zeroizing::new(unwrap_key(old, &row)?);
+        rewrapped.push(WrappedKey {
+            master_key_id: new.id().to_string(),
+            wrapped: seal::seal(
+                new.expose(),
+                wrap_binding(&row.id, new.id()),
+                plain.as_slice(),
+            )?,
+            ..row
+        });
     }
-    tx.commit()?;
-    Ok(rows.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::migrations;
-
-    fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().expect("open");
-        migrations::apply(&mut conn).expect("migrate");
-        conn
-    }
-
-    #[test]
-    fn first_load_creates_a_key_and_later_loads_reuse_it() {
-        let mut conn = db();
-        let master = MasterKey::generate();
-        let ring = Keyring::load(&mut conn, &master).expect("load");
-        let (kid, sealed) = ring.seal("t", "r", "f", b"hello").expect("seal");
-        let again = Keyring::load(&mut conn, &master).expect("reload");
-        assert_eq!(
-            again
-                .open("t", "r", "f", &kid, &sealed)
-                .expect("open")
-                .as_slice(),
-            b"hello"
-        );
-    }
-
-    #[test]
-    fn a_different_master_key_is_refused() {
-        let mut conn = db();
-        Keyring::load(&mut conn, &MasterKey::generate()).expect("load");
-        let err = Keyring::load(&mut conn, &MasterKey::generate()).expect_err("wrong key");
-        assert!(matches!(err, VaultError::WrongMasterKey { .. }), "{err}");
-    }
-
-    #[test]
-    fn rotation_rewraps_and_the_old_key_stops_working() {
-        let mut conn = db();
-        let old = MasterKey::generate();
-        let ring = Keyring::load(&mut conn, &old).expect("load");
-        let (kid, sealed) = ring.seal("t", "r", "f", b"kept").expect("seal");
-        let new = MasterKey::generate();
-        assert_eq!(rotate_master_key(&mut conn, &old, &new).expect("rotate"), 1);
-        assert!(Keyring::load(&mut conn, &old).is_err());
-        let ring = Keyring::load(&mut conn, &new).expect("new key loads");
-        assert_eq!(
-            ring.open("t", "r", "f", &kid, &sealed)
-                .expect("open")
-                .as_slice(),
-            b"kept"
-        );
-    }
-
-    #[test]
-    fn a_tampered_wrapped_key_is_detected() {
-        let mut conn = db();
-        let master = MasterKey::generate();
-        Keyring::load(&mut conn, &master).expect("load");
-        conn.execute("UPDATE data_keys SET wrapped = zeroblob(48)", [])
-            .expect("tamper");
-        assert!(matches!(
-            Keyring::load(&mut conn, &master),
-            Err(VaultError::DataKeyCorrupt(_))
-        ));
-    }
+    store.rewrap_data_keys(old.id(), &rewrapped).await
 }

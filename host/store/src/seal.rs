@@ -25,6 +25,27 @@ impl std::fmt::Debug for Sealed {
     }
 }
 
+/// A secret as a storage backend keeps it: opaque sealed bytes and the id of the data key that
+/// sealed them. Backends store and return these unchanged; only the vault can open them, and
+/// only at the place (table, row, field) they were sealed for.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    pub data_key_id: String,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SealedValue({}, {} bytes)",
+            self.data_key_id,
+            self.ciphertext.len()
+        )
+    }
+}
+
 /// Where a sealed value lives; becomes the AEAD's associated data.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding<'a> {

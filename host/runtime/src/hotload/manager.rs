@@ -9,12 +9,15 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
+use latchkey_store::VaultError;
+use latchkey_store::files::write_atomically;
+use latchkey_store::plugins::PluginStore;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use super::permissions::Permissions;
 use super::status::{EntryView, FileError, Overview, VersionView, Via};
-use super::store::{Approval, StateStore, write_atomically};
+use super::store::Approval;
 use crate::{
     LoadError, LoadOptions, LoadedPlugin, PluginLimits, PluginMetrics, PluginRuntime, Registry,
 };
@@ -107,7 +110,7 @@ pub struct PluginManager {
     registry: Arc<Registry>,
     limits_for: LimitsFor,
     plugins_dir: PathBuf,
-    store: Option<StateStore>,
+    store: Option<Arc<dyn PluginStore>>,
     metrics: std::sync::Mutex<BTreeMap<String, Arc<PluginMetrics>>>,
     state: Mutex<State>,
     view: ArcSwap<Overview>,
@@ -125,19 +128,23 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 impl PluginManager {
-    /// A manager for `plugins_dir`; `state_dir` (if any) keeps approvals across restarts.
-    pub fn new(
+    /// A manager for `plugins_dir`; `store` (if any) keeps approvals and serving copies across
+    /// restarts (and, on a shared backend, across gateways).
+    pub async fn new(
         runtime: Arc<PluginRuntime>,
         registry: Arc<Registry>,
         limits_for: LimitsFor,
         plugins_dir: PathBuf,
-        state_dir: Option<PathBuf>,
-    ) -> std::io::Result<PluginManager> {
-        let store = state_dir.map(StateStore::open).transpose()?;
-        let approvals = store
-            .as_ref()
-            .map(StateStore::approvals)
-            .unwrap_or_default();
+        store: Option<Arc<dyn PluginStore>>,
+    ) -> Result<PluginManager, VaultError> {
+        let mut approvals = BTreeMap::new();
+        if let Some(store) = &store {
+            for stored in store.approvals().await? {
+                if let Some(a) = Approval::from_stored(&stored) {
+                    approvals.insert(stored.connector_id, a);
+                }
+            }
+        }
         Ok(PluginManager {
             runtime,
             registry,
@@ -213,11 +220,19 @@ impl PluginManager {
         }
         // Approvals of connectors whose files are gone are forgotten.
         let mut state = self.state.lock().await;
-        let known: Vec<String> = state.entries.keys().cloned().collect();
-        let before = state.approvals.len();
-        state.approvals.retain(|id, _| known.contains(id));
-        if state.approvals.len() != before {
-            self.save_approvals(&state);
+        let gone: Vec<String> = state
+            .approvals
+            .keys()
+            .filter(|id| !state.entries.contains_key(*id))
+            .cloned()
+            .collect();
+        for id in gone {
+            state.approvals.remove(&id);
+            if let Some(store) = &self.store
+                && let Err(e) = store.remove_approval(&id).await
+            {
+                tracing::error!(connector = %id, error = %e, "cannot forget a plugin approval");
+            }
         }
         self.publish(&mut state);
         Ok((ok, refused))
@@ -301,7 +316,7 @@ impl PluginManager {
             && state.entries.get(&id).and_then(|e| e.file.as_deref()) == Some(path)
         {
             tracing::info!(path = %path.display(), connector = %id, "plugin file removed; unloading");
-            self.unload_locked(&mut state, &id);
+            self.unload_locked(&mut state, &id).await;
         }
         self.publish(&mut state);
     }
@@ -329,7 +344,7 @@ impl PluginManager {
             .ok_or_else(|| ManageError::NothingPending(id.into()))?;
         let mut version = pending.version;
         version.via = Via::Approval;
-        let result = self.activate(&mut state, version);
+        let result = self.activate(&mut state, version).await;
         self.publish(&mut state);
         result
     }
@@ -365,7 +380,7 @@ impl PluginManager {
             .ok_or_else(|| ManageError::NoPrevious(id.into()))?;
         previous.via = Via::Rollback;
         previous.loaded_at = now();
-        let result = self.activate(&mut state, previous);
+        let result = self.activate(&mut state, previous).await;
         self.publish(&mut state);
         result
     }
@@ -387,14 +402,14 @@ impl PluginManager {
             }
             state.files.remove(&path);
         }
-        self.unload_locked(&mut state, id);
+        self.unload_locked(&mut state, id).await;
         self.publish(&mut state);
         Ok(())
     }
 
     // ---- under the lock ----
 
-    fn unload_locked(&self, state: &mut State, id: &str) {
+    async fn unload_locked(&self, state: &mut State, id: &str) {
         self.registry.remove(id);
         if let Some(entry) = state.entries.get_mut(id) {
             if let Some(active) = entry.active.take() {
@@ -404,11 +419,11 @@ impl PluginManager {
             entry.previous = None;
             entry.file = None;
         }
-        if state.approvals.remove(id).is_some() {
-            self.save_approvals(state);
-        }
-        if let Some(store) = &self.store {
-            store.forget(id);
+        state.approvals.remove(id);
+        if let Some(store) = &self.store
+            && let Err(e) = store.forget(id).await
+        {
+            tracing::error!(connector = %id, error = %e, "cannot forget an unloaded plugin's approval");
         }
     }
 
@@ -449,7 +464,7 @@ impl PluginManager {
         if !widening.is_empty() {
             // At start-up nothing serves yet: the last approved copy does, if kept.
             if entry.active.is_none()
-                && let Some(bytes) = self.store.as_ref().and_then(|s| s.active_bytes(&id))
+                && let Some(bytes) = self.saved_copy(&id).await
             {
                 self.restore(state, &id, bytes, from_file).await;
             }
@@ -461,7 +476,19 @@ impl PluginManager {
             });
             return Ok(Applied::Pending { id, widening });
         }
-        self.activate(state, version)
+        self.activate(state, version).await
+    }
+
+    /// The saved copy of `id`'s approved version, if one is kept (a store failure is logged and
+    /// counts as none: the pending version then simply waits with nothing serving).
+    async fn saved_copy(&self, id: &str) -> Option<Vec<u8>> {
+        match self.store.as_ref()?.copy(id).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::error!(connector = %id, error = %e, "cannot read the saved approved copy");
+                None
+            }
+        }
     }
 
     /// Restore the last approved copy of `id` (start-up only, when the folder holds a
@@ -486,7 +513,7 @@ impl PluginManager {
 
     /// Make `version` the serving one: swap it into the registry, remember the old one for
     /// rollback, record the approval, mirror the bytes to the folder and the state store.
-    fn activate(&self, state: &mut State, version: Version) -> Result<Applied, ManageError> {
+    async fn activate(&self, state: &mut State, version: Version) -> Result<Applied, ManageError> {
         let id = version.id().to_string();
         self.mirror(state, &version)?;
         self.registry.insert(version.plugin.clone());
@@ -497,19 +524,26 @@ impl PluginManager {
         }
         entry.pending = None;
         entry.last_error = None;
-        state.approvals.insert(
-            id.clone(),
-            Approval {
-                hash: version.hash().to_string(),
-                permissions: Permissions::of(&version.plugin.manifest),
-            },
-        );
-        self.save_approvals(state);
-        if let Some(store) = &self.store
-            && let Err(e) = store.save_active(&id, &version.bytes)
-        {
-            tracing::error!(connector = %id, error = %e, "cannot save the approved copy");
+        let approval = Approval {
+            hash: version.hash().to_string(),
+            permissions: Permissions::of(&version.plugin.manifest),
+        };
+        if let Some(store) = &self.store {
+            match approval.to_stored(&id) {
+                Ok(stored) => {
+                    if let Err(e) = store.put_approval(&stored).await {
+                        tracing::error!(connector = %id, error = %e, "cannot save the plugin approval");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(connector = %id, error = %e, "cannot save the plugin approval")
+                }
+            }
+            if let Err(e) = store.save_copy(&id, &version.bytes).await {
+                tracing::error!(connector = %id, error = %e, "cannot save the approved copy");
+            }
         }
+        state.approvals.insert(id.clone(), approval);
         tracing::info!(connector = %id, version = %version.plugin.manifest.version, hash = %version.hash(), via = ?version.via, "plugin now serving");
         Ok(Applied::Activated {
             id,
@@ -560,14 +594,6 @@ impl PluginManager {
             entry.file = Some(path);
         }
         Ok(())
-    }
-
-    fn save_approvals(&self, state: &State) {
-        if let Some(store) = &self.store
-            && let Err(e) = store.save_approvals(&state.approvals)
-        {
-            tracing::error!(error = %e, "cannot save plugin approvals");
-        }
     }
 
     /// Publish the admin view, and forget connectors with nothing left (no version, no

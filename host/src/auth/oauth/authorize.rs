@@ -13,8 +13,7 @@ use super::provider::{self, ProviderError};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::plugin::LoadedPlugin;
-use crate::vault::connect_sessions::ConnectSession;
-use crate::vault::oauth_states::{self, PendingState};
+use crate::vault::flows::{ConnectSession, PendingState};
 
 /// How long a `state` may wait for its callback.
 pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -78,11 +77,7 @@ pub async fn start(
         expires_at: now + STATE_TTL_MS,
     };
     let state_hash = digest(&state);
-    let keyring = app.vault.keyring().clone();
-    app.vault
-        .db()
-        .write(move |c| oauth_states::insert(c, &keyring, &state_hash, &pending))
-        .await?;
+    app.vault.flows().insert_state(&state_hash, pending).await?;
 
     let state_for_url = state.clone();
     let mut request = client

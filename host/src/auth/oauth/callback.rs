@@ -17,8 +17,7 @@ use crate::app::App;
 use crate::auth::connect;
 use crate::clock::now_ms;
 use crate::plugin::LoadedPlugin;
-use crate::vault::connect_sessions::{ConnectSession, SessionStatus};
-use crate::vault::oauth_states::{self, Consumed};
+use crate::vault::flows::{ConnectSession, Consumed, SessionStatus};
 use crate::vault::{ConnectionRecord, NewConnection, SchemeKind, SecretField, VaultError};
 
 /// The query of a callback request (its `code` and `state` are credentials: no `Debug`).
@@ -95,11 +94,11 @@ pub async fn handle(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or(refuse(CallbackError::MissingState, None))?;
-    let (keyring, state_hash, now) = (app.vault.keyring().clone(), digest(state), now_ms());
+    let now = now_ms();
     let consumed = app
         .vault
-        .db()
-        .write(move |c| oauth_states::consume(c, &keyring, &state_hash, now))
+        .flows()
+        .consume_state(&digest(state), now)
         .await
         .map_err(|e| refuse(e.into(), None))?;
     let pending = match consumed {
@@ -222,7 +221,8 @@ pub async fn handle(
     };
     let connection = app
         .vault
-        .put_connection(new, secrets)
+        .connections()
+        .put(new, secrets)
         .await
         .map_err(|e| with(e.into()))?;
     let connection = learn_identity(app, &plugin, connection).await;
@@ -354,7 +354,8 @@ pub async fn learn_identity(
     };
     match app
         .vault
-        .merge_metadata(&connection.id, identity_metadata(identity))
+        .connections()
+        .merge_metadata(&connection.id, &identity_metadata(identity))
         .await
     {
         Ok(Some(updated)) => updated,

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::app::App;
 use crate::plugin::{AuthScheme, LoadedPlugin, OAuth2Scheme, TokenEndpointAuth};
 use crate::vault::VaultError;
-use crate::vault::providers::{self, ProviderConfig};
+use crate::vault::catalog::ProviderConfig;
 
 /// Why OAuth cannot be used for a connector.
 #[derive(Debug, thiserror::Error)]
@@ -127,13 +127,7 @@ pub async fn resolve(app: &App, plugin: &LoadedPlugin) -> Result<Resolved, Provi
     let scheme = scheme_of(plugin)
         .ok_or_else(|| ProviderError::NoOAuth(id.clone()))?
         .clone();
-    let keyring = app.vault.keyring().clone();
-    let lookup = id.clone();
-    let config: Option<ProviderConfig> = app
-        .vault
-        .db()
-        .read(move |conn| providers::get(conn, &keyring, &lookup))
-        .await?;
+    let config: Option<ProviderConfig> = app.vault.catalog().get_provider(&id).await?;
     let config = config.ok_or_else(|| ProviderError::NotConfigured(id.clone()))?;
     Ok(Resolved {
         default_scopes: config

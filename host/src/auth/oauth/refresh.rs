@@ -1,7 +1,8 @@
 //! Keeping tokens fresh: proactive (a margin before expiry) and reactive (after a 401),
-//! single-flight per connection, rotated refresh tokens journaled then committed before use,
-//! and failures classified: `invalid_grant` → re-auth, transient → backoff, `invalid_client`
-//! → operator problem.
+//! single-flight per connection (a refresh lease in the vault, so it holds across gateways:
+//! one claims, the others wait and re-read), rotated refresh tokens journaled then committed
+//! before use, and failures classified: `invalid_grant` → re-auth, transient → backoff,
+//! `invalid_client` → operator problem.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,11 +19,14 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::health::{self, Reason};
 use crate::plugin::LoadedPlugin;
-use crate::vault::token_journal;
 use crate::vault::{ConnectionRecord, ConnectionStatus, SchemeKind, SecretField, VaultError};
 
 /// Refresh this long before the recorded expiry.
 pub const MARGIN_MS: i64 = 60_000;
+
+/// How long a refresher holds a connection's lease: longer than a token request may take (the
+/// egress caps one at 30 s by default). A holder that dies is replaced after this.
+const LEASE_TTL: Duration = Duration::from_secs(60);
 
 /// Why fresh tokens could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -45,19 +49,14 @@ struct Backoff {
     failures: u32,
 }
 
-/// Per-connection locks and backoff, shared by all requests of this gateway instance.
+/// Per-connection backoff after failed refreshes, shared by all requests of this gateway
+/// instance (single-flight itself is the vault's refresh lease).
 #[derive(Default)]
 pub struct Refresher {
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     backoff: Mutex<HashMap<String, Backoff>>,
 }
 
 impl Refresher {
-    fn lock_for(&self, connection_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(connection_id.to_string()).or_default().clone()
-    }
-
     fn backoff_remaining(&self, connection_id: &str) -> Option<Duration> {
         let map = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
         let b = map.get(connection_id)?;
@@ -125,11 +124,37 @@ pub async fn ensure_fresh(
     if !force && !needs_initial && !due(seen, now_ms()) {
         return Ok(seen.clone());
     }
-    let lock = app.refresher.lock_for(&seen.id);
-    let _held = lock.lock().await;
+    loop {
+        match app
+            .vault
+            .leases()
+            .claim_or_wait(&seen.id, LEASE_TTL)
+            .await?
+        {
+            Some(lease) => {
+                let result = refresh_under_lease(app, plugin, seen, force).await;
+                if let Err(e) = lease.release().await {
+                    tracing::warn!(connection = %seen.id, error = %e, "cannot release the refresh lease; it expires by itself");
+                }
+                return result;
+            }
+            // Another refresher held the lease: use what it stored, or claim in turn.
+            None => {
+                let current = reread(app, seen).await?;
+                if refreshed_meanwhile(seen, &current, now_ms()) {
+                    return Ok(current);
+                }
+            }
+        }
+    }
+}
+
+/// The connection as stored now, if it can still be used.
+async fn reread(app: &App, seen: &ConnectionRecord) -> Result<ConnectionRecord, RefreshError> {
     let current = app
         .vault
-        .get_connection(&seen.id)
+        .connections()
+        .get(&seen.id)
         .await?
         .ok_or_else(|| RefreshError::NeedsReauth("the connection was deleted".into()))?;
     if current.status != ConnectionStatus::Active {
@@ -140,11 +165,26 @@ pub async fn ensure_fresh(
                 .unwrap_or_else(|| "revoked".into()),
         ));
     }
-    // Someone else refreshed while we waited: use theirs unless it has already expired (the
-    // proactive margin does not apply here, or short-lived tokens would refresh once per
-    // waiter).
+    Ok(current)
+}
+
+/// Someone else refreshed since `seen` was read: use theirs unless it has already expired
+/// (the proactive margin does not apply here, or short-lived tokens would refresh once per
+/// waiter).
+fn refreshed_meanwhile(seen: &ConnectionRecord, current: &ConnectionRecord, now: i64) -> bool {
+    current.token_version != seen.token_version && current.expires_at.is_none_or(|e| e > now)
+}
+
+/// The refresh itself, by the holder of the connection's lease.
+async fn refresh_under_lease(
+    app: &App,
+    plugin: &Arc<LoadedPlugin>,
+    seen: &ConnectionRecord,
+    force: bool,
+) -> Result<ConnectionRecord, RefreshError> {
+    let current = reread(app, seen).await?;
     let now = now_ms();
-    if current.token_version != seen.token_version && current.expires_at.is_none_or(|e| e > now) {
+    if refreshed_meanwhile(seen, &current, now) {
         return Ok(current);
     }
     if let Some(wait) = app.refresher.backoff_remaining(&current.id) {
@@ -154,6 +194,7 @@ pub async fn ensure_fresh(
         SchemeKind::Oauth2 => {
             let refresh_token = app
                 .vault
+                .connections()
                 .read_secret(&current.id, SecretField::RefreshToken)
                 .await?;
             match refresh_token {
@@ -261,7 +302,12 @@ async fn refreshed_metadata(
         return record;
     }
     let keys: Vec<String> = changed.keys().cloned().collect();
-    match app.vault.merge_metadata(&record.id, changed).await {
+    match app
+        .vault
+        .connections()
+        .merge_metadata(&record.id, &changed)
+        .await
+    {
         Ok(Some(updated)) => {
             tracing::info!(connection = %record.id, ?keys, "connection metadata changed on refresh");
             updated
@@ -283,19 +329,30 @@ async fn commit(
     let payload = tokens
         .journal(received, None)
         .map_err(|e| VaultError::Malformed(e.to_string()))?;
-    let keyring = app.vault.keyring().clone();
-    let conn_id = current.id.clone();
-    let journal_id = app
-        .vault
-        .db()
-        .write(move |c| token_journal::write(c, &keyring, &conn_id, &payload))
-        .await?;
+    let journal_id = app.vault.journal().write(&current.id, &payload).await?;
     crate::testhooks::crash_point("after-token-journal");
     let update = tokens.to_update(received, None);
-    let record = app
+    let written = app
         .vault
-        .update_tokens(&current.id, update, Some(journal_id))
-        .await?;
+        .connections()
+        .update_tokens(
+            &current.id,
+            update,
+            Some(journal_id.clone()),
+            Some(current.token_version),
+        )
+        .await;
+    let record = match written {
+        Ok(record) => record,
+        // The lease ran out mid-request and another refresher committed first: its tokens
+        // stand, these are dropped (journal entry included, or a restart would replay them).
+        Err(VaultError::Conflict(reason)) => {
+            tracing::warn!(connection = %current.id, %reason, "a refresh finished after its lease; keeping the newer tokens");
+            app.vault.journal().remove(&journal_id).await?;
+            return reread(app, current).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     tracing::info!(connection = %record.id, version = record.token_version, "tokens refreshed");
     let lost: Vec<String> = current
         .granted_scopes
@@ -321,7 +378,8 @@ async fn commit(
         health::scope_drift(app, &record, &lost).await?;
     }
     app.vault
-        .get_connection(&record.id)
+        .connections()
+        .get(&record.id)
         .await?
         .ok_or_else(|| RefreshError::NeedsReauth("the connection was deleted".into()))
 }
@@ -402,21 +460,18 @@ async fn classify_failure(
 
 /// Apply journal entries a crash left behind (at start-up, before serving).
 pub async fn replay_journal(app: &App) -> Result<usize, VaultError> {
-    let keyring = app.vault.keyring().clone();
-    let entries = app
-        .vault
-        .db()
-        .read(move |c| token_journal::pending(c, &keyring))
-        .await?;
+    let entries = app.vault.journal().pending().await?;
     let count = entries.len();
     for entry in entries {
         let journaled: Journaled = serde_json::from_slice(&entry.payload)
             .map_err(|e| VaultError::Malformed(e.to_string()))?;
         app.vault
+            .connections()
             .update_tokens(
                 &entry.connection_id,
                 journaled.into_update(),
                 Some(entry.id.clone()),
+                None,
             )
             .await?;
         tracing::warn!(connection = %entry.connection_id, "replayed tokens journaled before a crash");

@@ -38,6 +38,7 @@ async fn revoke_upstream(app: &App, connection: &ConnectionRecord) -> Upstream {
     // Revoking the refresh token ends the whole grant at RFC 7009 servers.
     let token = match app
         .vault
+        .connections()
         .read_secret(&connection.id, SecretField::RefreshToken)
         .await
     {
@@ -46,6 +47,7 @@ async fn revoke_upstream(app: &App, connection: &ConnectionRecord) -> Upstream {
         }
         _ => match app
             .vault
+            .connections()
             .read_secret(&connection.id, SecretField::AccessToken)
             .await
         {
@@ -87,7 +89,7 @@ pub async fn disconnect(app: &App, connection: &ConnectionRecord) -> Result<Upst
         }
         other => tracing::info!(connection = %connection.id, upstream = ?other, "disconnecting"),
     }
-    app.vault.delete_connection(&connection.id).await?;
+    app.vault.connections().delete(&connection.id).await?;
     crate::audit::record(
         app,
         crate::vault::audit::Event {

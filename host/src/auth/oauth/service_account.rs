@@ -66,6 +66,7 @@ pub async fn fetch(
         ServiceAccountKind::JwtBearer => {
             let key = app
                 .vault
+                .connections()
                 .read_secret(&current.id, SecretField::PrivateKey)
                 .await?
                 .ok_or_else(|| {
@@ -121,6 +122,7 @@ pub async fn fetch(
             })?;
             let secret = app
                 .vault
+                .connections()
                 .read_secret(&current.id, SecretField::ClientSecret)
                 .await?
                 .ok_or_else(|| {

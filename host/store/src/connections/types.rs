@@ -16,7 +16,8 @@ pub enum Owner {
 }
 
 impl Owner {
-    pub(super) fn kind(&self) -> &'static str {
+    /// The stored spelling of the owner's kind (`user` or `group`).
+    pub fn kind(&self) -> &'static str {
         match self {
             Owner::User(_) => "user",
             Owner::Group(_) => "group",
@@ -30,7 +31,8 @@ impl Owner {
         }
     }
 
-    pub(super) fn from_parts(kind: &str, id: String) -> Result<Owner, VaultError> {
+    /// An owner from its stored kind and id.
+    pub fn from_parts(kind: &str, id: String) -> Result<Owner, VaultError> {
         match kind {
             "user" => Ok(Owner::User(id)),
             "group" => Ok(Owner::Group(id)),
@@ -60,7 +62,8 @@ impl SchemeKind {
         }
     }
 
-    pub(super) fn parse(s: &str) -> Result<Self, VaultError> {
+    /// The scheme from its stored spelling.
+    pub fn parse(s: &str) -> Result<Self, VaultError> {
         Ok(match s {
             "api_key" => SchemeKind::ApiKey,
             "basic" => SchemeKind::Basic,
@@ -90,7 +93,8 @@ impl ConnectionStatus {
         }
     }
 
-    pub(super) fn parse(s: &str) -> Result<Self, VaultError> {
+    /// The status from its stored spelling.
+    pub fn parse(s: &str) -> Result<Self, VaultError> {
         Ok(match s {
             "active" => ConnectionStatus::Active,
             "needs_reauth" => ConnectionStatus::NeedsReauth,

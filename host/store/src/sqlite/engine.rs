@@ -1,6 +1,8 @@
-//! SQLite access without blocking the async runtime: one writer thread owns the only write
-//! connection (one writer path), and a small pool of read connections serves queries from
-//! tokio's blocking threads. WAL lets readers run while the writer commits.
+//! The SQLite engine, without blocking the async runtime: one writer thread owns the only
+//! write connection (one writer path), and a small pool of read connections serves queries
+//! from tokio's blocking threads. WAL lets readers run while the writer commits;
+//! `synchronous=FULL` makes a commit durable. Everything about connections, pragmas and
+//! threads lives in this file (the place to add group commit or a statement cache).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -8,14 +10,14 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::error::VaultError;
 use super::migrations;
+use crate::error::VaultError;
 
 type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
-pub struct Db {
+pub(crate) struct Db {
     writer: mpsc::UnboundedSender<WriteJob>,
     readers: Arc<ReaderPool>,
     path: PathBuf,
@@ -34,11 +36,16 @@ impl Db {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| VaultError::Sqlite(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                VaultError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
+        // Write transactions take the write lock at BEGIN: another process writing the same
+        // file (the CLI, a second gateway) then waits its turn (busy timeout) instead of
+        // failing on a read-to-write lock upgrade.
+        writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // The first statement that touches the file tells us if it is a database at all.
         writer.pragma_update(None, "journal_mode", "WAL")?;
         migrations::apply(&mut writer)?;
@@ -61,7 +68,7 @@ impl Db {
                     job(&mut writer);
                 }
             })
-            .map_err(|e| VaultError::Sqlite(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| VaultError::Backend(format!("cannot start the writer thread: {e}")))?;
 
         Ok(Db {
             writer: tx,
@@ -79,8 +86,8 @@ impl Db {
     }
 
     /// Cap the database at `max_bytes` (SQLite's `max_page_count`, rounded down to whole pages;
-    /// never below the current size). Writes past the cap fail as `DiskFull`. Returns the
-    /// page count in force.
+    /// never below the current size). Writes past the cap fail as `Full`, exactly as on a full
+    /// disk. Returns the page count in force.
     pub async fn cap_size(&self, max_bytes: u64) -> Result<u64, VaultError> {
         self.write(move |c| {
             let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
@@ -107,11 +114,11 @@ impl Db {
         let (tx, rx) = oneshot::channel();
         let job: WriteJob = Box::new(move |conn| {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)))
-                .unwrap_or_else(|_| Err(VaultError::Sqlite("a database write panicked".into())));
+                .unwrap_or_else(|_| Err(VaultError::Backend("a database write panicked".into())));
             let _ = tx.send(result);
         });
-        self.writer.send(job).map_err(|_| VaultError::Closed)?;
-        rx.await.map_err(|_| VaultError::Closed)?
+        self.writer.send(job).map_err(|_| VaultError::closed())?;
+        rx.await.map_err(|_| VaultError::closed())?
     }
 
     /// Run `f` on a read-only connection from the pool, off the async workers.
@@ -125,24 +132,24 @@ impl Db {
             .permits
             .acquire()
             .await
-            .map_err(|_| VaultError::Closed)?;
+            .map_err(|_| VaultError::closed())?;
         let pool = self.readers.clone();
         tokio::task::spawn_blocking(move || {
             let conn = pool
                 .idle
                 .lock()
-                .map_err(|_| VaultError::Closed)?
+                .map_err(|_| VaultError::closed())?
                 .pop()
-                .ok_or(VaultError::Closed)?;
+                .ok_or_else(VaultError::closed)?;
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn)))
-                .unwrap_or_else(|_| Err(VaultError::Sqlite("a database read panicked".into())));
+                .unwrap_or_else(|_| Err(VaultError::Backend("a database read panicked".into())));
             if let Ok(mut idle) = pool.idle.lock() {
                 idle.push(conn);
             }
             result
         })
         .await
-        .map_err(|_| VaultError::Closed)?
+        .map_err(|_| VaultError::closed())?
     }
 }
 
