@@ -138,7 +138,8 @@ impl Gateway {
         let connection = self
             .app
             .vault
-            .get_connection(connection_id)
+            .connections()
+            .get(connection_id)
             .await?
             .ok_or_else(|| RefreshNowError::NoConnection(connection_id.to_string()))?;
         let plugin = self

@@ -71,18 +71,31 @@ fn build_workspace(dir: &str, out: &str) -> Result<Vec<PathBuf>> {
     let manifest = root.join(dir).join("Cargo.toml");
     // Each wasm workspace gets its own target folder (beside the host's, wherever that is).
     let wasm_target = target_dir().join(format!("wasm-{out}"));
-    run(cargo()
+    // Only the artifacts this build reports are copied: the shared target folder may also hold
+    // .wasm files of other crates built there (the connector-template test builds one).
+    let output = cargo()
         .args([
             "build",
             "--release",
             "--target",
             WASM_TARGET,
+            "--message-format=json-render-diagnostics",
             "--manifest-path",
         ])
         .arg(&manifest)
         .arg("--target-dir")
-        .arg(&wasm_target))?;
-    let built = wasm_target.join(WASM_TARGET).join("release");
+        .arg(&wasm_target)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot build {}", manifest.display()))?;
+    if !output.status.success() {
+        bail!(
+            "building {} failed with {}",
+            manifest.display(),
+            output.status
+        );
+    }
+    let built = wasm_artifacts(&output.stdout);
     let dest = root.join("target").join(out);
     std::fs::create_dir_all(&dest).with_context(|| format!("creating {}", dest.display()))?;
     // Replace the folder's contents so a removed plugin does not linger.
@@ -93,19 +106,14 @@ fn build_workspace(dir: &str, out: &str) -> Result<Vec<PathBuf>> {
         }
     }
     let mut copied = Vec::new();
-    for entry in
-        std::fs::read_dir(&built).with_context(|| format!("reading {}", built.display()))?
-    {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "wasm") {
-            let name = path.file_name().map(PathBuf::from).unwrap_or_default();
-            let target = dest.join(name);
-            std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
-            copied.push(target);
-        }
+    for path in built {
+        let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+        let target = dest.join(name);
+        std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
+        copied.push(target);
     }
     if copied.is_empty() {
-        bail!("no .wasm files were built in {}", built.display());
+        bail!("building {} produced no .wasm files", manifest.display());
     }
     Ok(copied)
 }
@@ -214,4 +222,25 @@ pub fn python_deps() -> Result<()> {
         .arg(&requirements))?;
     std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))?;
     Ok(())
+}
+
+/// The `.wasm` files cargo's JSON messages report as built artifacts.
+fn wasm_artifacts(stdout: &[u8]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for line in String::from_utf8_lossy(stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-artifact" {
+            continue;
+        }
+        for file in msg["filenames"].as_array().into_iter().flatten() {
+            if let Some(f) = file.as_str().filter(|f| f.ends_with(".wasm")) {
+                out.push(PathBuf::from(f));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
