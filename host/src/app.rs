@@ -47,6 +47,8 @@ pub struct App {
     /// Wakes job workers (new or resumed jobs) and agents waiting on a job.
     pub jobs_wake: tokio::sync::Notify,
     pub jobs_changed: tokio::sync::Notify,
+    /// Authorization-server metadata per issuer (RFC 8414 / OpenID discovery).
+    pub discovery: crate::auth::oauth::discovery::MetadataCache,
     /// Observer of plugins' outgoing requests, if one is installed (the auth test kit's).
     pub outbound_tap: std::sync::OnceLock<Arc<dyn crate::toolcall::tap::OutboundTap>>,
     public_base: String,
@@ -233,6 +235,7 @@ impl App {
             jobs_wake: tokio::sync::Notify::new(),
             jobs_changed: tokio::sync::Notify::new(),
             outbound_tap: std::sync::OnceLock::new(),
+            discovery: Default::default(),
             public_base,
         });
         let replayed = crate::auth::oauth::refresh::replay_journal(&app).await?;
