@@ -62,6 +62,15 @@ impl From<LinkError> for ToolCallError {
     }
 }
 
+impl From<crate::auth::connectable::NotConnectable> for ToolCallError {
+    fn from(e: crate::auth::connectable::NotConnectable) -> Self {
+        match e {
+            crate::auth::connectable::NotConnectable::Provider(p) => p.into(),
+            other => ToolCallError::ProviderNotConfigured(other.to_string()),
+        }
+    }
+}
+
 impl From<ProviderError> for ToolCallError {
     fn from(e: ProviderError) -> Self {
         match e {

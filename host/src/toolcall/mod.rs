@@ -69,12 +69,15 @@ pub fn missing_scopes(tool: &ToolSpec, connection: &ConnectionRecord) -> Vec<Str
 }
 
 /// A link for the connection's owner to (re)connect, asking for `scopes` (empty: defaults).
+/// When no user could finish it (an OAuth app whose client the operator never configured),
+/// the answer is `provider_not_configured` rather than a link to a dead end.
 async fn link_for(
     app: &App,
     plugin: &LoadedPlugin,
     owner: &Owner,
     scopes: Vec<String>,
 ) -> Result<ConnectLink, ToolCallError> {
+    crate::auth::connectable::check(app, plugin).await?;
     Ok(connect::find_or_create(app, &plugin.manifest.id, owner.clone(), scopes).await?)
 }
 
