@@ -21,6 +21,10 @@ use crate::toolcall::credential::place;
 use crate::vault::connect_sessions::ConnectSession;
 use crate::vault::{NewConnection, Owner, SchemeKind, SecretField};
 
+/// The cookie binding OAuth flows to the browser that started them. Its path covers both the
+/// start (`/connect/…`) and the callback, so a second flow in the same browser (another tab, a
+/// pack next to a single app) reuses the value instead of overwriting it: every flow started in
+/// this browser stays bound to it.
 const COOKIE: &str = "lk_connect";
 
 fn link_error_page(e: &LinkError) -> Response {
@@ -80,7 +84,7 @@ async fn open_step(
 
 async fn oauth_ready(app: &App, plugin: &LoadedPlugin) -> Option<provider::Resolved> {
     provider::scheme_of(plugin)?;
-    provider::resolve(app, plugin).await.ok()
+    provider::resolve_config(app, plugin).await.ok()
 }
 
 /// `GET /connect/{id}/{token}`: what will happen, the app's own instructions, and the way in.
@@ -167,7 +171,7 @@ pub async fn start_oauth(
                 ""
             };
             let cookie = format!(
-                "{COOKIE}={}; Path=/v1/oauth/callback; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
                 started.browser_nonce.expose_secret(),
                 authorize::STATE_TTL_MS / 1000
             );
@@ -377,6 +381,43 @@ fn finished(app: &App, session: &ConnectSession, app_name: &str) -> Response {
     )
 }
 
+/// `GET /connect/{id}/{token}/done`: where a finished consent lands (and what a reload shows).
+pub async fn done(
+    State(app): State<Arc<App>>,
+    Path((id, token)): Path<(String, String)>,
+) -> Response {
+    if !crate::ids::looks_like("cs", &id) {
+        return link_error_page(&LinkError::Invalid);
+    }
+    match connect::verify(&app, &id, &token) {
+        Ok(true) => {}
+        Ok(false) => return link_error_page(&LinkError::Invalid),
+        Err(e) => return link_error_page(&LinkError::Vault(e)),
+    }
+    let session = match connect::get(&app, &id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return link_error_page(&LinkError::Invalid),
+        Err(e) => return link_error_page(&LinkError::Vault(e)),
+    };
+    match session.effective_status(now_ms()) {
+        crate::vault::connect_sessions::SessionStatus::Completed => {
+            let name = app
+                .registry
+                .get(&session.connector_id)
+                .map(|p| p.manifest.name.clone())
+                .unwrap_or_else(|| session.connector_id.clone());
+            finished(&app, &session, &name)
+        }
+        crate::vault::connect_sessions::SessionStatus::Pending => {
+            Redirect::to(&format!("/connect/{id}/{token}")).into_response()
+        }
+        _ => match connect::open(&app, &id, &token).await {
+            Err(e) => link_error_page(&e),
+            Ok(_) => Redirect::to(&format!("/connect/{id}/{token}")).into_response(),
+        },
+    }
+}
+
 /// `GET /v1/oauth/callback/{connector}`: finish consent.
 pub async fn oauth_callback(
     State(app): State<Arc<App>>,
@@ -386,6 +427,20 @@ pub async fn oauth_callback(
 ) -> Response {
     let Query(query) = query.unwrap_or_default();
     match callback::handle(&app, &connector, query, browser_nonce(&headers)).await {
+        // The address holds the spent code and state: send the browser to a clean one, so a
+        // reload shows the result instead of replaying the response.
+        Ok(done) if done.session.pack_session_id.is_none() && done.session.return_to.is_none() => {
+            match connect::url(&app, &done.session.id) {
+                Ok(link) => {
+                    let path = link
+                        .strip_prefix(app.public_base())
+                        .unwrap_or(&link)
+                        .to_string();
+                    Redirect::to(&format!("{path}/done")).into_response()
+                }
+                Err(_) => finished(&app, &done.session, &done.plugin.manifest.name),
+            }
+        }
         Ok(done) => finished(&app, &done.session, &done.plugin.manifest.name),
         Err(refused) => {
             tracing::warn!(connector = %connector, error = %refused.error, "callback refused");

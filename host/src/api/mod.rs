@@ -71,6 +71,7 @@ pub fn router(app: Arc<App>) -> Router {
             get(connect::oauth_callback),
         )
         .route("/connect/{id}/{token}", get(connect::page))
+        .route("/connect/{id}/{token}/done", get(connect::done))
         .route("/connect/{id}/{token}/oauth", post(connect::start_oauth))
         .route(
             "/connect/{id}/{token}/credential",

@@ -213,17 +213,6 @@ pub async fn complete(
     Ok(done)
 }
 
-/// End a session as failed (the user denied consent).
-pub async fn fail(app: &App, session_id: &str, reason: &str) -> Result<(), VaultError> {
-    let (id, reason) = (session_id.to_string(), reason.to_string());
-    app.vault
-        .db()
-        .write(move |c| connect_sessions::fail(c, &id, &reason))
-        .await?;
-    app.sessions_changed.notify_waiters();
-    Ok(())
-}
-
 /// Remember why the last attempt failed; the link stays usable for a retry.
 pub async fn record_error(app: &App, session_id: &str, reason: &str) -> Result<(), VaultError> {
     let (id, reason) = (session_id.to_string(), reason.to_string());

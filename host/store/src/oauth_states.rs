@@ -83,6 +83,27 @@ pub fn insert(
     Ok(())
 }
 
+/// What looking at a presented state (without spending it) found.
+#[derive(Debug)]
+pub enum Peeked {
+    /// No such state was ever issued (forged or altered).
+    Unknown,
+    /// Issued, but already used once (replay).
+    AlreadyUsed,
+    /// Issued and not yet used: the callback may check it, then spend it with [`consume`].
+    Pending(PendingState),
+}
+
+/// Read a state without spending it, so that a response the checks refuse (another browser, a
+/// wrong issuer) leaves it for the user's own.
+pub fn peek(conn: &Connection, keyring: &Keyring, state_hash: &[u8]) -> Result<Peeked, VaultError> {
+    match read(conn, keyring, state_hash)? {
+        None => Ok(Peeked::Unknown),
+        Some((_, true)) => Ok(Peeked::AlreadyUsed),
+        Some((state, false)) => Ok(Peeked::Pending(state)),
+    }
+}
+
 /// Spend a state: the first presentation wins, every later one is a replay.
 pub fn consume(
     conn: &mut Connection,
@@ -95,55 +116,55 @@ pub fn consume(
         "UPDATE oauth_states SET used_at = ?2 WHERE state_hash = ?1 AND used_at IS NULL",
         params![state_hash, now],
     )?;
-    if spent == 0 {
-        let exists: Option<i64> = tx
-            .query_row(
-                "SELECT 1 FROM oauth_states WHERE state_hash = ?1",
-                params![state_hash],
-                |r| r.get(0),
-            )
-            .optional()?;
-        tx.commit()?;
-        return Ok(if exists.is_some() {
-            Consumed::AlreadyUsed
-        } else {
-            Consumed::Unknown
-        });
-    }
-    let row = tx.query_row(
-        "SELECT session_id, connector_id, browser_hash, redirect_uri, issuer, scopes, data_key_id, verifier_nonce, \
-         verifier_sealed, created_at, expires_at FROM oauth_states WHERE state_hash = ?1",
-        params![state_hash],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, Vec<u8>>(7)?,
-                r.get::<_, Vec<u8>>(8)?,
-                r.get::<_, i64>(9)?,
-                r.get::<_, i64>(10)?,
-            ))
-        },
-    )?;
+    let row = read(&tx, keyring, state_hash)?;
     tx.commit()?;
-    let (
-        session_id,
-        connector_id,
-        browser_hash,
-        redirect_uri,
-        issuer,
-        scopes,
-        key_id,
-        nonce,
-        ciphertext,
-        created_at,
-        expires_at,
-    ) = row;
+    Ok(match row {
+        None => Consumed::Unknown,
+        Some(_) if spent == 0 => Consumed::AlreadyUsed,
+        Some((state, _)) => Consumed::Fresh(state),
+    })
+}
+
+/// The state stored under `state_hash` and whether it was used, verifier opened.
+fn read(
+    conn: &Connection,
+    keyring: &Keyring,
+    state_hash: &[u8],
+) -> Result<Option<(PendingState, bool)>, VaultError> {
+    let row = conn
+        .query_row(
+            "SELECT session_id, connector_id, browser_hash, redirect_uri, issuer, scopes, data_key_id, verifier_nonce, \
+             verifier_sealed, created_at, expires_at, used_at IS NOT NULL FROM oauth_states WHERE state_hash = ?1",
+            params![state_hash],
+            |r| {
+                Ok((
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                    ),
+                    (
+                        r.get::<_, String>(6)?,
+                        r.get::<_, Vec<u8>>(7)?,
+                        r.get::<_, Vec<u8>>(8)?,
+                        r.get::<_, i64>(9)?,
+                        r.get::<_, i64>(10)?,
+                        r.get::<_, bool>(11)?,
+                    ),
+                ))
+            },
+        )
+        .optional()?;
+    let Some((
+        (session_id, connector_id, browser_hash, redirect_uri, issuer, scopes),
+        (key_id, nonce, ciphertext, created_at, expires_at, used),
+    )) = row
+    else {
+        return Ok(None);
+    };
     let plain = keyring.open(
         TABLE,
         &row_key(state_hash),
@@ -152,17 +173,20 @@ pub fn consume(
         &Sealed { nonce, ciphertext },
     )?;
     let verifier = std::str::from_utf8(&plain).map_err(|_| VaultError::SecretTampered)?;
-    Ok(Consumed::Fresh(PendingState {
-        session_id,
-        connector_id,
-        browser_hash,
-        redirect_uri,
-        issuer,
-        scopes: serde_json::from_str(&scopes)?,
-        verifier: SecretString::from(verifier.to_owned()),
-        created_at,
-        expires_at,
-    }))
+    Ok(Some((
+        PendingState {
+            session_id,
+            connector_id,
+            browser_hash,
+            redirect_uri,
+            issuer,
+            scopes: serde_json::from_str(&scopes)?,
+            verifier: SecretString::from(verifier.to_owned()),
+            created_at,
+            expires_at,
+        },
+        used,
+    )))
 }
 
 /// Drop states that expired long ago (they can only ever be refused).

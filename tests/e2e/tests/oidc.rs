@@ -206,7 +206,7 @@ async fn consent_then_rotating_refreshes_against_a_real_openid_provider() {
     assert_eq!(answer["state"], asked["state"]);
     assert_eq!(answer["iss"], ISSUER);
 
-    let done = flow.browser.get(flow.callback.as_str()).await;
+    let done = flow.browser.callback(flow.callback.as_str()).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(
         done.body.contains("OIDC demo is connected"),
@@ -362,7 +362,7 @@ async fn a_mixed_up_issuer_or_a_replayed_response_is_refused_before_any_token_re
     assert_eq!(status, StatusCode::OK, "{auth}");
     assert_eq!(auth["status"], "pending", "{auth}");
     let mut retry = consent(&s, &connect_url).await;
-    let done = retry.browser.get(retry.callback.as_str()).await;
+    let done = retry.browser.callback(retry.callback.as_str()).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let (status, body) = s.gw.call("oidc-demo_whoami", "bob", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -397,7 +397,7 @@ async fn an_agent_made_link_asks_for_offline_access_and_the_agent_sees_it_comple
         let asked = query(&flow.authorize);
         assert_eq!(asked["scope"], "openid offline_access");
         assert_eq!(asked["prompt"], "consent");
-        let done = flow.browser.get(flow.callback.as_str()).await;
+        let done = flow.browser.callback(flow.callback.as_str()).await;
         assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     };
     let ((status, auth), ()) = tokio::join!(waiting, user);
@@ -434,7 +434,7 @@ async fn without_a_refresh_token_the_access_token_serves_until_it_really_expires
     let (connect_url, _) = must_connect(&s, "dave").await;
     let mut flow = consent(&s, &connect_url).await;
     assert_eq!(query(&flow.authorize)["scope"], "openid");
-    let done = flow.browser.get(flow.callback.as_str()).await;
+    let done = flow.browser.callback(flow.callback.as_str()).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let events = s.oidc.events().await;
     assert_eq!(grants(&events, "grant.success", "authorization_code"), 1);
