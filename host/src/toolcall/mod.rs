@@ -3,6 +3,7 @@
 //! egress bound to that credential; refresh once and retry once if the upstream says expired.
 
 pub mod credential;
+pub mod deployment;
 pub mod error;
 pub mod outbound;
 pub mod select;
@@ -277,7 +278,7 @@ async fn invoke(
         &plugin.manifest.id,
         Arc::new(CallOutbound::new(
             app.egress.clone(),
-            plugin.allow.clone(),
+            deployment::allow(app, plugin),
             Some(credential),
             tokio::runtime::Handle::current(),
             app.config.egress.max_requests_per_call,
@@ -289,6 +290,7 @@ async fn invoke(
         metadata: connection.metadata.clone(),
         granted_scopes: connection.granted_scopes.clone(),
     };
+    let ctx = deployment::context(app, plugin, &ctx);
     Ok(app
         .runtime
         .call_tool(plugin, &ctx, &tool.name, call.input.to_string(), outbound)
@@ -353,11 +355,12 @@ pub async fn verify_with(
         &plugin.manifest.id,
         Arc::new(CallOutbound::new(
             app.egress.clone(),
-            plugin.allow.clone(),
+            deployment::allow(app, plugin),
             Some(credentials),
             tokio::runtime::Handle::current(),
             app.config.egress.max_requests_per_call,
         )),
     );
-    app.runtime.verify(plugin, ctx, outbound).await
+    let ctx = deployment::context(app, plugin, ctx);
+    app.runtime.verify(plugin, &ctx, outbound).await
 }

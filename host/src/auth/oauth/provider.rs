@@ -62,6 +62,9 @@ pub struct Resolved {
     pub revoke_url: Option<String>,
     /// RFC 9207: the server said it always sends `iss`, so a response without it is refused.
     pub iss_required: bool,
+    /// Whether the endpoints depend on the deployment (a `{base}` URL, or an issuer the
+    /// operator set): then the issuer's published endpoints replace the declared ones.
+    pub deployment_endpoints: bool,
 }
 
 impl Resolved {
@@ -186,6 +189,7 @@ pub async fn resolve_config(app: &App, plugin: &LoadedPlugin) -> Result<Resolved
         _ if issuer.is_some() => (String::new(), String::new(), None),
         _ => return Err(ProviderError::NoDeployment(id)),
     };
+    let deployment_endpoints = config.issuer.is_some() || per_deployment(&scheme);
     Ok(Resolved {
         default_scopes: config
             .scopes
@@ -200,16 +204,21 @@ pub async fn resolve_config(app: &App, plugin: &LoadedPlugin) -> Result<Resolved
         token_url,
         revoke_url,
         iss_required: false,
+        deployment_endpoints,
     })
 }
 
-/// [`resolve_config`], then the endpoints and RFC 9207 promise the issuer publishes (RFC 8414
-/// or OpenID discovery, cached). The declared endpoints stay in force where nothing usable is
+/// [`resolve_config`], then what the issuer publishes (RFC 8414 or OpenID discovery, cached):
+/// always its RFC 9207 promise, and its endpoints where they depend on the deployment. The
+/// declared endpoints stay in force for fixed connectors, and wherever nothing usable is
 /// published.
 pub async fn resolve(app: &App, plugin: &LoadedPlugin) -> Result<Resolved, ProviderError> {
     let mut resolved = resolve_config(app, plugin).await?;
     if let Some(issuer) = resolved.issuer.clone() {
         match app.discovery.get(&app.egress, &issuer).await {
+            Ok(metadata) if !resolved.deployment_endpoints => {
+                resolved.iss_required = metadata.authorization_response_iss_parameter_supported;
+            }
             Ok(metadata) => {
                 if let Some(a) = metadata.authorization_endpoint {
                     resolved.authorize_url = a;
