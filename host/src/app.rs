@@ -47,6 +47,8 @@ pub struct App {
     /// Wakes job workers (new or resumed jobs) and agents waiting on a job.
     pub jobs_wake: tokio::sync::Notify,
     pub jobs_changed: tokio::sync::Notify,
+    /// Moves when the tools on offer may have changed (MCP `tools/list_changed`).
+    pub tool_changes: Arc<crate::mcp::changes::ToolChanges>,
     /// Authorization-server metadata per issuer (RFC 8414 / OpenID discovery).
     pub discovery: crate::auth::oauth::discovery::MetadataCache,
     /// Observer of plugins' outgoing requests, if one is installed (the auth test kit's).
@@ -131,6 +133,7 @@ impl App {
         drop(crate::alerts::deliver::spawn(self.clone())); // runs for the process lifetime
         crate::jobs::spawn_workers(self.clone());
         crate::health::probe::spawn(self.clone());
+        self.tool_changes.watch_registry(self.registry.clone());
     }
 
     /// The externally visible base URL, for links handed to users.
@@ -236,6 +239,7 @@ impl App {
             jobs_changed: tokio::sync::Notify::new(),
             outbound_tap: std::sync::OnceLock::new(),
             discovery: Default::default(),
+            tool_changes: Default::default(),
             public_base,
         });
         let replayed = crate::auth::oauth::refresh::replay_journal(&app).await?;

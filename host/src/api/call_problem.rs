@@ -149,6 +149,13 @@ impl From<ToolCallError> for Problem {
             ToolCallError::ConnectorError(_) => {
                 Problem::new(StatusCode::BAD_GATEWAY, "connector_error", "The connector reported an error", detail)
             }
+            // Nobody reads this answer (the caller left); it exists for completeness.
+            ToolCallError::Cancelled => Problem::new(
+                StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+                "cancelled",
+                "The caller cancelled the call",
+                detail,
+            ),
             ToolCallError::PluginFailed(CallFailure::Busy) => {
                 let mut p = Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -77,6 +77,7 @@ pub async fn put(
         .await
         .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, pack = %pack.name, tools = pack.tools.len(), "pack set");
+    app.tool_changes.bump();
     Ok(Json(pack))
 }
 
@@ -115,6 +116,7 @@ pub async fn delete(
         .await
         .map_err(Problem::from)?
     {
+        app.tool_changes.bump();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::new(

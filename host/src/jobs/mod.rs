@@ -136,6 +136,7 @@ async fn run(app: &App, job: Job) -> Result<(), VaultError> {
         // Checked against the caller's packs at submission; a job runs only its own tool.
         scope: ToolScope::Only(BTreeSet::from([job.tool.clone()])),
         actor: job.actor.clone(),
+        cancel: tokio_util::sync::CancellationToken::new(),
     };
     let id = job.id.clone();
     match toolcall::run(app, call).await {

@@ -47,6 +47,8 @@ pub enum ToolCallError {
     RateLimited { retry_after_secs: Option<u32> },
     #[error("the connector reported an error: {0}")]
     ConnectorError(String),
+    #[error("the caller cancelled the call")]
+    Cancelled,
     #[error(transparent)]
     PluginFailed(#[from] CallFailure),
     #[error(transparent)]
@@ -95,6 +97,7 @@ impl ToolCallError {
             ToolCallError::Upstream { .. } => "upstream_error",
             ToolCallError::RateLimited { .. } => "rate_limited",
             ToolCallError::ConnectorError(_) => "connector_error",
+            ToolCallError::Cancelled => "cancelled",
             ToolCallError::PluginFailed(CallFailure::Busy) => "connector_busy",
             ToolCallError::PluginFailed(_) => "plugin_failed",
             ToolCallError::Storage(_) => "storage_unavailable",

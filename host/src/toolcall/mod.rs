@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 pub use error::ToolCallError;
 
@@ -40,6 +41,9 @@ pub struct ToolCall {
     pub scope: ToolScope,
     /// The agent key accountable for the call (for the audit log).
     pub actor: String,
+    /// Cancelled when the caller gives up (MCP `notifications/cancelled`): the call stops, its
+    /// plugin may send no further request, and the audit log says `cancelled`.
+    pub cancel: CancellationToken,
 }
 
 /// Which stored credential a call used (never the credential itself).
@@ -151,7 +155,8 @@ async fn refreshed(
 
 /// Run `call` and record it in the audit log. A request that names no tool or breaks the
 /// tool's schema is refused first and leaves no trace (it changes nothing and uses no
-/// credential); everything from the policy decision on is recorded, refusals included.
+/// credential); everything from the policy decision on is recorded, refusals and
+/// cancellations included.
 pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError> {
     let (plugin, tool) = app
         .registry
@@ -164,7 +169,10 @@ pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError>
             .map_err(ToolCallError::InvalidInput)?;
     }
     let result = if allowed {
-        run_unaudited(app, &call, plugin.clone(), tool.clone()).await
+        tokio::select! {
+            r = run_unaudited(app, &call, plugin.clone(), tool.clone()) => r,
+            () = call.cancel.cancelled() => Err(ToolCallError::Cancelled),
+        }
     } else {
         Err(ToolCallError::ToolNotAllowed(call.tool.clone()))
     };
@@ -276,13 +284,16 @@ async fn invoke(
     let outbound = tap::observed(
         app,
         &plugin.manifest.id,
-        Arc::new(CallOutbound::new(
-            app.egress.clone(),
-            deployment::allow(app, plugin),
-            Some(credential),
-            tokio::runtime::Handle::current(),
-            app.config.egress.max_requests_per_call,
-        )),
+        Arc::new(
+            CallOutbound::new(
+                app.egress.clone(),
+                deployment::allow(app, plugin),
+                Some(credential),
+                tokio::runtime::Handle::current(),
+                app.config.egress.max_requests_per_call,
+            )
+            .cancelled_by(call.cancel.clone()),
+        ),
     );
     let ctx = CallContext {
         user_id: call.user_id.clone(),
