@@ -15,6 +15,7 @@ pub mod pages;
 pub mod plugins;
 pub mod problem;
 pub mod providers;
+pub mod rejections;
 pub mod sessions;
 pub mod tools;
 
@@ -120,6 +121,8 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(rejections::as_problem))
+        .layer(middleware::from_fn(rejections::limits))
         .layer(middleware::from_fn(trace_request))
         .with_state(app)
 }
