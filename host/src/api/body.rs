@@ -68,7 +68,7 @@ pub fn without_values(e: &serde_json::Error) -> String {
         let after = &rest[i + 1..];
         let Some(end) = after.find(quote) else {
             rest = "";
-            out.push_str("…");
+            out.push('…');
             break;
         };
         let quoted = &after[..end];
