@@ -130,6 +130,8 @@ pub struct ConnectConfig {
     pub session_ttl_minutes: u32,
     /// Origins a connect flow may send the user back to (`return_to`); nothing else.
     pub allowed_return_origins: Vec<String>,
+    /// Who runs this gateway, as end users know them ("Acme IT"): named on the connect pages.
+    pub operator_name: Option<String>,
 }
 
 impl Default for ConnectConfig {
@@ -137,6 +139,7 @@ impl Default for ConnectConfig {
         ConnectConfig {
             session_ttl_minutes: 30,
             allowed_return_origins: Vec::new(),
+            operator_name: None,
         }
     }
 }

@@ -9,7 +9,8 @@ use crate::auth::connect::ConnectLink;
 use crate::plugin::{AuthScheme, CallFailure, LoadedPlugin};
 use crate::toolcall::ToolCallError;
 
-/// What an end user needs to connect this connector: its name, instructions and methods.
+/// What an end user needs to connect this connector: its name, end-user instructions and
+/// methods.
 pub fn connect_info(plugin: &LoadedPlugin) -> Value {
     let methods: Vec<Value> = plugin
         .manifest
@@ -26,7 +27,8 @@ pub fn connect_info(plugin: &LoadedPlugin) -> Value {
         "id": plugin.manifest.id,
         "name": plugin.manifest.name,
         "methods": methods,
-        "instructions": plugin.manifest.setup_instructions,
+        // What an agent may relay to its user: never the operator's part.
+        "instructions": super::pages::instructions::split(&plugin.manifest.setup_instructions).for_end_users(),
     })
 }
 

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::pages::instructions::{self, Audience};
 use super::pages::{self, markdown};
 use crate::app::App;
 use crate::auth::connect::{self, LinkError};
@@ -38,7 +39,10 @@ fn link_error_page(e: &LinkError) -> Response {
         LinkError::Vault(_) => {
             "The gateway cannot reach its storage right now. Try again in a minute.".to_string()
         }
-        other => format!("{other}. Ask your agent for a new link."),
+        LinkError::Invalid => "This link is not valid. Ask your agent for a new one.".into(),
+        LinkError::Expired => "This link has expired. Ask your agent for a new one.".into(),
+        LinkError::Used => "This link was already used. Ask your agent for a new one.".into(),
+        LinkError::Refused(m) => format!("{} Ask your agent for a new link.", pages::sentence(m)),
     };
     pages::result(status, false, "This link cannot be used", &message, None)
 }
@@ -87,7 +91,8 @@ async fn oauth_ready(app: &App, plugin: &LoadedPlugin) -> Option<provider::Resol
     provider::resolve_config(app, plugin).await.ok()
 }
 
-/// `GET /connect/{id}/{token}`: what will happen, the app's own instructions, and the way in.
+/// `GET /connect/{id}/{token}`: what will happen, the app's own instructions for each way in
+/// (never the operator's), and the way in.
 pub async fn page(
     State(app): State<Arc<App>>,
     Path((id, token)): Path<(String, String)>,
@@ -97,15 +102,28 @@ pub async fn page(
         Err(page) => return page,
     };
     let resolved = oauth_ready(&app, &plugin).await;
+    let guide = instructions::split(&plugin.manifest.setup_instructions);
+    let html = |audience| {
+        minijinja::Value::from_safe_string(markdown::render(guide.for_audience(audience)))
+    };
     let credential_forms: Vec<Value> = plugin
         .manifest
         .auth
         .iter()
         .filter_map(|s| match s {
-            AuthScheme::ApiKey(k) => Some(json!({"kind": "api_key", "secret_label": k.label})),
-            AuthScheme::Basic(b) => {
-                Some(json!({"kind": "basic", "username_label": b.username_label, "secret_label": b.password_label}))
-            }
+            AuthScheme::ApiKey(k) => Some(json!({
+                "kind": "api_key",
+                "title": format!("paste {}", article(&k.label)),
+                "secret_label": k.label,
+                "instructions": markdown::render(guide.for_audience(Audience::ApiKey)),
+            })),
+            AuthScheme::Basic(b) => Some(json!({
+                "kind": "basic",
+                "title": format!("sign in with your {}", b.username_label.to_lowercase()),
+                "username_label": b.username_label,
+                "secret_label": b.password_label,
+                "instructions": markdown::render(guide.for_audience(Audience::Basic)),
+            })),
             _ => None,
         })
         .collect();
@@ -114,11 +132,15 @@ pub async fn page(
             StatusCode::SERVICE_UNAVAILABLE,
             false,
             &format!("{} cannot be connected yet", plugin.manifest.name),
-            "The gateway's operator has not set up this app's OAuth client. Ask them to configure it.",
+            &format!(
+                "{} has not set up this app yet. Ask them to configure it.",
+                operator_or_default(&app)
+            ),
             None,
         );
     }
-    // What the consent will ask for: the session's scopes (or the defaults) plus base scopes.
+    // What the consent will ask for: the session's scopes (or the defaults) plus base scopes,
+    // each with its plain meaning where the connector gives one. API keys ask for nothing.
     let mut scopes = if session.scopes.is_empty() {
         resolved
             .as_ref()
@@ -134,6 +156,14 @@ pub async fn page(
             }
         }
     }
+    let scopes: Vec<Value> = if resolved.is_some() {
+        scopes
+            .iter()
+            .map(|s| json!({"name": s, "meaning": guide.scopes.get(s)}))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let base = format!("/connect/{id}/{token}");
     pages::render(
         StatusCode::OK,
@@ -141,16 +171,38 @@ pub async fn page(
         minijinja::context! {
             app_name => plugin.manifest.name.clone(),
             owner => owner_label(&session.owner),
-            scopes => scopes,
-            instructions => minijinja::Value::from_safe_string(markdown::render(&plugin.manifest.setup_instructions)),
+            operator => app.config.connect.operator_name.clone(),
+            scopes => minijinja::Value::from(minijinja::value::Serde(&scopes)),
+            intro => html(Audience::Everyone),
+            oauth_instructions => html(Audience::OAuth),
             oauth => resolved.is_some(),
             oauth_action => format!("{base}/oauth"),
             credential_action => format!("{base}/credential"),
             credential_forms => minijinja::Value::from(minijinja::value::Serde(&credential_forms)),
-            last_error => session.error,
+            last_error => session.error.as_deref().map(pages::sentence),
             expires => format_utc(session.expires_at),
         },
     )
+}
+
+/// "an API key", "a personal token": the label with its article, lower-cased.
+fn article(label: &str) -> String {
+    let lower = label.to_lowercase();
+    let a = if lower.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{a} {lower}")
+}
+
+/// How pages name the operator: the configured name, else a description.
+fn operator_or_default(app: &App) -> String {
+    app.config
+        .connect
+        .operator_name
+        .clone()
+        .unwrap_or_else(|| "The gateway's operator".into())
 }
 
 /// `POST /connect/{id}/{token}/oauth`: bind the browser, store the state, go to consent.
@@ -191,7 +243,7 @@ pub async fn start_oauth(
                 StatusCode::SERVICE_UNAVAILABLE,
                 false,
                 &format!("Cannot connect {} right now", plugin.manifest.name),
-                &e.to_string(),
+                &pages::sentence(&e.to_string()),
                 None,
             )
         }
@@ -456,7 +508,7 @@ pub async fn oauth_callback(
                 StatusCode::BAD_REQUEST,
                 false,
                 "The connection was not completed",
-                &refused.error.to_string(),
+                &pages::sentence(&refused.error.to_string()),
                 retry.as_deref(),
             )
         }

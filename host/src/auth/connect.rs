@@ -25,7 +25,7 @@ pub const MAX_TTL_MS: i64 = 30 * 60 * 1000;
 pub enum LinkError {
     #[error("this link is not valid")]
     Invalid,
-    #[error("this link has expired; ask for a new one")]
+    #[error("this link has expired")]
     Expired,
     #[error("this link was already used")]
     Used,
