@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod mcp;
 pub use latchkey_runtime as plugin;
 pub mod policy;
+pub mod retry_delay;
 pub mod secret_env;
 pub mod testhooks;
 pub mod toolcall;
