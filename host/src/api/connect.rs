@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::binding_cookie;
 use super::pages::instructions::{self, Audience};
 use super::pages::{self, markdown};
 use crate::app::App;
@@ -21,12 +22,6 @@ use crate::plugin::{AuthScheme, CallContext, LoadedPlugin};
 use crate::toolcall::credential::place;
 use crate::vault::connect_sessions::ConnectSession;
 use crate::vault::{NewConnection, Owner, SchemeKind, SecretField};
-
-/// The cookie binding OAuth flows to the browser that started them. Its path covers both the
-/// start (`/connect/…`) and the callback, so a second flow in the same browser (another tab, a
-/// pack next to a single app) reuses the value instead of overwriting it: every flow started in
-/// this browser stays bound to it.
-const COOKIE: &str = "lk_connect";
 
 fn link_error_page(e: &LinkError) -> Response {
     let status = match e {
@@ -52,17 +47,6 @@ fn owner_label(owner: &Owner) -> String {
         Owner::User(u) => u.clone(),
         Owner::Group(g) => format!("everyone in {g}"),
     }
-}
-
-fn browser_nonce(headers: &HeaderMap) -> Option<SecretString> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| SecretString::from(v.to_string()))
 }
 
 /// The session behind a link and its connector, or the page explaining why not.
@@ -215,20 +199,15 @@ pub async fn start_oauth(
         Ok(x) => x,
         Err(page) => return page,
     };
-    match authorize::start(&app, &plugin, &session, browser_nonce(&headers)).await {
+    match authorize::start(&app, &plugin, &session, binding_cookie::read(&headers)).await {
         Ok(started) => {
-            let secure = if app.public_base().starts_with("https://") {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                started.browser_nonce.expose_secret(),
-                authorize::STATE_TTL_MS / 1000
-            );
+            let secure = app.public_base().starts_with("https://");
             let mut response = Redirect::to(&started.authorize_url).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
+            if let Some(v) = binding_cookie::set(
+                &started.browser_nonce,
+                authorize::STATE_TTL_MS / 1000,
+                secure,
+            ) {
                 response.headers_mut().insert(header::SET_COOKIE, v);
             }
             response.headers_mut().insert(
@@ -478,7 +457,7 @@ pub async fn oauth_callback(
     headers: HeaderMap,
 ) -> Response {
     let Query(query) = query.unwrap_or_default();
-    match callback::handle(&app, &connector, query, browser_nonce(&headers)).await {
+    match callback::handle(&app, &connector, query, binding_cookie::read(&headers)).await {
         // The address holds the spent code and state: send the browser to a clean one, so a
         // reload shows the result instead of replaying the response.
         Ok(done) if done.session.pack_session_id.is_none() && done.session.return_to.is_none() => {

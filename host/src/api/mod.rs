@@ -4,6 +4,7 @@ pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod authorizations;
+pub mod binding_cookie;
 pub mod body;
 pub mod call_problem;
 pub mod caller;
