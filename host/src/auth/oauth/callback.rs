@@ -178,8 +178,9 @@ pub async fn handle(
             None => error.clone(),
         };
         // Denied or failed at the provider: the link stays usable, so "Try again" works.
-        let _ = connect::record_error(app, &session.id, &detail).await;
-        return Err(with(CallbackError::Denied(detail)));
+        let refused = CallbackError::Denied(detail);
+        let _ = connect::record_error(app, &session.id, &refused.to_string()).await;
+        return Err(with(refused));
     }
     let code = query
         .code
