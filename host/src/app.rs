@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
+
 use crate::auth::oauth::refresh::Refresher;
 use crate::config::Config;
 use crate::egress::{Egress, EgressSettings};
@@ -74,6 +76,10 @@ pub struct App {
     pub jobs_changed: tokio::sync::Notify,
     /// Observer of plugins' outgoing requests, given at start ([`StartOptions::outbound_tap`]).
     pub(crate) outbound_tap: Option<Arc<dyn OutboundTap>>,
+    /// Moves when the tools on offer may have changed (MCP `tools/list_changed`).
+    pub tool_changes: Arc<crate::mcp::changes::ToolChanges>,
+    /// Authorization-server metadata per issuer (RFC 8414 / OpenID discovery).
+    pub discovery: crate::auth::oauth::discovery::MetadataCache,
     public_base: String,
 }
 
@@ -102,8 +108,11 @@ pub fn egress_settings(config: &Config) -> EgressSettings {
 
 /// The master key from `LATCHKEY_MASTER_KEY` or its file (created, mode 0600, on first run).
 pub fn load_master_key(config: &Config) -> Result<MasterKey, StartError> {
-    let env_key = std::env::var("LATCHKEY_MASTER_KEY").ok();
-    let (master, created) = MasterKey::load_or_create(env_key.as_deref(), &config.master_key_file)?;
+    let env_key = crate::secret_env::var("LATCHKEY_MASTER_KEY");
+    let (master, created) = MasterKey::load_or_create(
+        env_key.as_ref().map(|k| k.expose_secret()),
+        &config.master_key_file,
+    )?;
     if created {
         tracing::warn!(
             path = %config.master_key_file.display(),
@@ -134,7 +143,12 @@ pub async fn open_backend(config: &Config) -> Result<Arc<dyn Backend>, StartErro
 
 /// Open the vault with `master` over the configured backend.
 async fn open_vault_with(config: &Config, master: MasterKey) -> Result<Vault, StartError> {
-    Ok(Vault::open(open_backend(config).await?, master).await?)
+    let vault = Vault::open(open_backend(config).await?, master).await?;
+    // The umask keeps new files private; files an older version left readable are narrowed.
+    if let Err(e) = crate::hardening::restrict_database(&config.database) {
+        tracing::warn!(error = %e, "cannot narrow the database files to mode 0600");
+    }
+    Ok(vault)
 }
 
 /// Where compiled plugins are cached, and the key (derived from the master key) that
@@ -232,6 +246,11 @@ impl App {
         } else {
             tracing::warn!(path = %config.plugins_dir.display(), "plugins folder does not exist; no connectors loaded");
         }
+        for dir in ["plugin-state", "plugin-cache"] {
+            if let Err(e) = crate::hardening::restrict(&config.data_dir.join(dir), 0o700) {
+                tracing::warn!(folder = dir, error = %e, "cannot narrow a data folder to mode 0700");
+            }
+        }
         let alerts = crate::alerts::Alerts::new(&config.alerts)?;
         sync_provider_configs(&config, &vault).await?;
         sync_packs(&config, &vault, &registry).await?;
@@ -253,6 +272,8 @@ impl App {
             jobs_wake: tokio::sync::Notify::new(),
             jobs_changed: tokio::sync::Notify::new(),
             outbound_tap: options.outbound_tap,
+            discovery: Default::default(),
+            tool_changes: Default::default(),
             public_base,
         });
         let replayed = crate::auth::oauth::refresh::replay_journal(&app).await?;
@@ -276,8 +297,9 @@ async fn sync_provider_configs(config: &Config, vault: &Vault) -> Result<(), Sta
         };
         let secret = match (&o.client_secret_env, &o.client_secret_file) {
             (Some(var), None) => Some(
-                std::env::var(var)
-                    .map_err(|_| fail(format!("environment variable {var} is not set")))?,
+                crate::secret_env::var(var)
+                    .map(|s| s.expose_secret().to_string())
+                    .ok_or_else(|| fail(format!("environment variable {var} is not set")))?,
             ),
             (None, Some(path)) => Some(
                 std::fs::read_to_string(path)

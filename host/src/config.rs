@@ -130,6 +130,8 @@ pub struct ConnectConfig {
     pub session_ttl_minutes: u32,
     /// Origins a connect flow may send the user back to (`return_to`); nothing else.
     pub allowed_return_origins: Vec<String>,
+    /// Who runs this gateway, as end users know them ("Acme IT"): named on the connect pages.
+    pub operator_name: Option<String>,
 }
 
 impl Default for ConnectConfig {
@@ -137,6 +139,7 @@ impl Default for ConnectConfig {
         ConnectConfig {
             session_ttl_minutes: 30,
             allowed_return_origins: Vec::new(),
+            operator_name: None,
         }
     }
 }
@@ -227,6 +230,9 @@ pub struct ConnectorConfig {
     /// Seconds between health probes of this connector's connections (0: never); replaces
     /// `[health] probe_interval_seconds`.
     pub probe_interval_seconds: Option<u64>,
+    /// The deployment this connector talks to (a GitHub Enterprise server, an Okta or
+    /// Keycloak tenant, a Salesforce sandbox): replaces `{base}` in the connector's URLs.
+    pub base_url: Option<url::Url>,
 }
 
 /// Where "needs re-authentication" alerts go, and how deliveries are retried.
@@ -407,6 +413,15 @@ impl Config {
                     "[connectors.{id}]: not a valid connector id"
                 )));
             }
+            if let Some(b) = &c.base_url
+                && (!matches!(b.scheme(), "http" | "https")
+                    || b.query().is_some()
+                    || !b.username().is_empty())
+            {
+                return Err(invalid(format!(
+                    "[connectors.{id}] base_url must be an http(s) URL without query or credentials"
+                )));
+            }
             if let Some(l) = &c.limits
                 && l.memory_bytes > self.engine.max_memory_bytes
             {
@@ -457,6 +472,14 @@ impl Config {
             Some(u) => u.as_str().trim_end_matches('/').to_string(),
             None => format!("http://{}", self.listen),
         }
+    }
+
+    /// The deployment base URL for `connector_id` (no trailing slash), if the operator set one.
+    pub fn base_url_for(&self, connector_id: &str) -> Option<&str> {
+        self.connectors
+            .get(connector_id)
+            .and_then(|c| c.base_url.as_ref())
+            .map(|u| u.as_str().trim_end_matches('/'))
     }
 
     /// Seconds between probes of `connector_id`'s connections (0: never).

@@ -82,6 +82,8 @@ impl Gateway {
             .local_addr()
             .map_err(|source| StartError::Listen { source })?;
         let app = App::start_with(config, Some(address), options).await?;
+        // MCP sessions hear of hot loads and unloads (`tools/list_changed`).
+        app.tool_changes.watch_registry(app.registry.clone());
         let alert_worker = workers
             .alert_delivery
             .then(|| crate::alerts::deliver::spawn(app.clone()));

@@ -199,9 +199,47 @@ enum VaultCommand {
     GenerateKey { file: PathBuf },
 }
 
+/// Log targets that are capped unless `LATCHKEY_LOG` names them: the MCP SDK logs session ids
+/// at INFO and whole tool payloads at DEBUG/TRACE, and the Wasm compiler writes gigabytes of
+/// IR at TRACE.
+const CAPPED_TARGETS: &[(&str, &str)] = &[
+    ("rmcp", "warn"),
+    ("cranelift_codegen", "info"),
+    ("cranelift_frontend", "info"),
+    ("cranelift_entity", "info"),
+    ("regalloc2", "info"),
+    ("wasmtime_internal_cranelift", "info"),
+    ("wasmtime_cranelift", "info"),
+    ("wasmtime", "info"),
+    ("wasmtime_environ", "info"),
+    ("wasmtime_internal_environ", "info"),
+    ("wasmparser", "info"),
+];
+
+/// The log filter: `LATCHKEY_LOG` (or `default`), with [`CAPPED_TARGETS`] added for every
+/// target it does not name itself.
+fn log_filter(requested: Option<&str>, default: &str) -> String {
+    let base = requested.unwrap_or(default).trim().to_string();
+    let mut parts: Vec<String> = if base.is_empty() {
+        vec![default.to_string()]
+    } else {
+        vec![base.clone()]
+    };
+    for (target, level) in CAPPED_TARGETS {
+        let named = base
+            .split(',')
+            .any(|d| d.trim().split(['=', '[']).next() == Some(*target));
+        if !named {
+            parts.push(format!("{target}={level}"));
+        }
+    }
+    parts.join(",")
+}
+
 fn init_tracing(format: LogFormat, default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let requested = std::env::var("LATCHKEY_LOG").ok();
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(requested.as_deref(), default))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(None, default)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -223,11 +261,26 @@ fn read_secret_from_stdin() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(trimmed.to_string()))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before any secret is read: no core dumps, not dumpable, umask 077.
+    let hardened = latchkey::hardening::harden_process();
     let cli = Cli::parse();
     init_tracing(cli.log_format, "info");
+    if let Err(e) = hardened {
+        tracing::warn!(error = %e, "cannot turn off core dumps for this process");
+    }
     let config = Config::discover(cli.config.as_deref())?;
+    // SAFETY: no other thread exists yet (the async runtime starts below), so nothing reads
+    // the environment while the secrets are wiped from it.
+    unsafe { latchkey::secret_env::capture(latchkey::secret_env::names_in(&config)) };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(run(cli, config))
+}
+
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(config).await,
         Command::AgentKey(cmd) => keys(config, KeyKind::Agent, cmd).await,
@@ -440,8 +493,11 @@ async fn audit(config: Config, cmd: AuditCommand) -> anyhow::Result<()> {
 async fn vault(config: Config, cmd: VaultCommand) -> anyhow::Result<()> {
     match cmd {
         VaultCommand::RotateMasterKey { new_key_file } => {
-            let env_key = std::env::var("LATCHKEY_MASTER_KEY").ok();
-            let (old, _) = MasterKey::load_or_create(env_key.as_deref(), &config.master_key_file)?;
+            let env_key = latchkey::secret_env::var("LATCHKEY_MASTER_KEY");
+            let (old, _) = MasterKey::load_or_create(
+                env_key.as_ref().map(|k| k.expose_secret()),
+                &config.master_key_file,
+            )?;
             let text = std::fs::read_to_string(&new_key_file)
                 .with_context(|| format!("reading {}", new_key_file.display()))?;
             let new = MasterKey::parse(&text, &format!("in {}", new_key_file.display()))?;
@@ -482,4 +538,23 @@ async fn plugin(config: Config, args: PluginArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noisy_targets_are_capped_unless_named() {
+        let f = log_filter(Some("debug"), "info");
+        assert!(f.starts_with("debug,"), "{f}");
+        assert!(
+            f.contains("rmcp=warn") && f.contains("cranelift_codegen=info"),
+            "{f}"
+        );
+        let f = log_filter(Some("info,rmcp=trace"), "info");
+        assert!(!f.contains("rmcp=warn"), "{f}");
+        assert!(f.contains("rmcp=trace"), "{f}");
+        assert!(log_filter(None, "info").starts_with("info,"));
+    }
 }

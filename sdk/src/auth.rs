@@ -52,7 +52,9 @@ impl BasicScheme {
 
 impl Oauth2Scheme {
     /// Authorization code + PKCE with RFC 6749 defaults: no scopes, space-separated,
-    /// `client_secret_basic`, standard token response, bearer placement.
+    /// `client_secret_basic`, standard token response, bearer placement. URLs of an app every
+    /// customer runs at their own address start with `{base}` (`"{base}/oauth/authorize"`):
+    /// the gateway fills in the operator's base URL or the issuer's published endpoints.
     pub fn new(authorize_url: &str, token_url: &str) -> Self {
         Oauth2Scheme {
             authorize_url: authorize_url.to_owned(),

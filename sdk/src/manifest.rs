@@ -37,7 +37,10 @@ impl Manifest {
         self
     }
 
-    /// Markdown shown on the connect page ("where do I find my API key?").
+    /// Markdown shown on the connect page ("where do I find my API key?"). Classes on headings
+    /// mark sections: `### For the operator {.operator}` is never shown to end users;
+    /// `{.oauth2}`, `{.api-key}`, `{.basic}` go beside that way of connecting; `{.scopes}` lists
+    /// `` `scope` — plain meaning `` items.
     pub fn setup_instructions(mut self, markdown: &str) -> Self {
         self.setup_instructions = markdown.to_owned();
         self

@@ -27,8 +27,20 @@ fn check_placement(p: &Placement) -> Result<(), String> {
     }
 }
 
+/// Where a connector writes its OAuth URLs relative to the deployment's base URL (set by the
+/// operator): `{base}/oauth/authorize`. Only at the start, and only in OAuth URLs.
+const BASE: &str = "{base}";
+
 fn check_url(what: &str, raw: &str) -> Result<(), String> {
-    let url = url::Url::parse(raw).map_err(|e| format!("{what} {raw:?} is not a URL: {e}"))?;
+    // A per-deployment URL is checked as it would be under a base URL with no path.
+    let concrete = match raw.strip_prefix(BASE) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            format!("https://deployment.invalid{rest}")
+        }
+        _ => raw.to_string(),
+    };
+    let url =
+        url::Url::parse(&concrete).map_err(|e| format!("{what} {raw:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "https" | "http")
         || url.host_str().is_none()
         || !url.username().is_empty()
@@ -47,6 +59,9 @@ fn check_auth(scheme: &AuthScheme) -> Result<(), String> {
             check_url("token-url", &o.token_url)?;
             if let Some(r) = &o.revoke_url {
                 check_url("revoke-url", r)?;
+            }
+            if let Some(i) = &o.issuer {
+                check_url("issuer", i)?;
             }
             if let Some(bad) = o.default_scopes.iter().find(|s| !valid_scope(s)) {
                 return Err(format!("scope {bad:?} is invalid"));
@@ -96,6 +111,9 @@ fn check_auth(scheme: &AuthScheme) -> Result<(), String> {
         }
         AuthScheme::Basic(_) => Ok(()),
         AuthScheme::ServiceAccount(s) => {
+            if s.token_url.starts_with(BASE) {
+                return Err("a service account's token-url cannot be per deployment".into());
+            }
             check_url("token-url", &s.token_url)?;
             if let Some(bad) = s.scopes.iter().find(|s| !valid_scope(s)) {
                 return Err(format!("scope {bad:?} is invalid"));

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -69,12 +68,8 @@ async fn round(app: &App) -> Result<usize, crate::vault::VaultError> {
 }
 
 fn backoff_ms(alerts: &Alerts, attempts: i64) -> i64 {
-    let exp = alerts
-        .retry_base_ms
-        .saturating_mul(1u64 << attempts.clamp(0, 20))
-        .min(alerts.retry_max_ms);
-    let jittered = rand::rng().random_range(exp / 2..=exp.max(1));
-    i64::try_from(jittered).unwrap_or(i64::MAX)
+    let attempt = u32::try_from(attempts.clamp(0, 32)).unwrap_or(32) + 1;
+    crate::retry_delay::jittered_ms(alerts.retry_base_ms, alerts.retry_max_ms, attempt)
 }
 
 fn slack_text(payload: &Value) -> String {

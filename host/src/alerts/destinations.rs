@@ -52,9 +52,8 @@ fn secret_from(
         reason,
     };
     match (env, file) {
-        (Some(var), None) => std::env::var(var)
-            .map(SecretString::from)
-            .map_err(|_| fail(format!("environment variable {var} is not set"))),
+        (Some(var), None) => crate::secret_env::var(var)
+            .ok_or_else(|| fail(format!("environment variable {var} is not set"))),
         (None, Some(path)) => std::fs::read_to_string(path)
             .map(|t| SecretString::from(t.trim().to_string()))
             .map_err(|e| fail(format!("cannot read {}: {e}", path.display()))),

@@ -9,7 +9,8 @@ use crate::auth::connect::ConnectLink;
 use crate::plugin::{AuthScheme, CallFailure, LoadedPlugin};
 use crate::toolcall::ToolCallError;
 
-/// What an end user needs to connect this connector: its name, instructions and methods.
+/// What an end user needs to connect this connector: its name, end-user instructions and
+/// methods.
 pub fn connect_info(plugin: &LoadedPlugin) -> Value {
     let methods: Vec<Value> = plugin
         .manifest
@@ -26,7 +27,8 @@ pub fn connect_info(plugin: &LoadedPlugin) -> Value {
         "id": plugin.manifest.id,
         "name": plugin.manifest.name,
         "methods": methods,
-        "instructions": plugin.manifest.setup_instructions,
+        // What an agent may relay to its user: never the operator's part.
+        "instructions": super::pages::instructions::split(&plugin.manifest.setup_instructions).for_end_users(),
     })
 }
 
@@ -149,6 +151,13 @@ impl From<ToolCallError> for Problem {
             ToolCallError::ConnectorError(_) => {
                 Problem::new(StatusCode::BAD_GATEWAY, "connector_error", "The connector reported an error", detail)
             }
+            // Nobody reads this answer (the caller left); it exists for completeness.
+            ToolCallError::Cancelled => Problem::new(
+                StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+                "cancelled",
+                "The caller cancelled the call",
+                detail,
+            ),
             ToolCallError::PluginFailed(CallFailure::Busy) => {
                 let mut p = Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -27,6 +27,12 @@ pub struct AgentKeyCaller(pub ApiKeyRecord);
 pub struct AdminCaller(pub ApiKeyRecord);
 
 fn bearer(parts: &Parts) -> Result<SecretString, Problem> {
+    // Two credentials in one request: which one counts would depend on who reads it.
+    if parts.headers.get_all(AUTHORIZATION).iter().nth(1).is_some() {
+        return Err(Problem::invalid_request(
+            "send exactly one Authorization header",
+        ));
+    }
     let value = parts
         .headers
         .get(AUTHORIZATION)

@@ -10,6 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::binding_cookie;
+use super::pages::instructions::{self, Audience};
 use super::pages::{self, markdown};
 use crate::app::App;
 use crate::auth::connect::{self, LinkError};
@@ -20,8 +22,6 @@ use crate::plugin::{AuthScheme, CallContext, LoadedPlugin};
 use crate::toolcall::credential::place;
 use crate::vault::flows::ConnectSession;
 use crate::vault::{NewConnection, Owner, SchemeKind, SecretField};
-
-const COOKIE: &str = "lk_connect";
 
 fn link_error_page(e: &LinkError) -> Response {
     let status = match e {
@@ -34,7 +34,10 @@ fn link_error_page(e: &LinkError) -> Response {
         LinkError::Vault(_) => {
             "The gateway cannot reach its storage right now. Try again in a minute.".to_string()
         }
-        other => format!("{other}. Ask your agent for a new link."),
+        LinkError::Invalid => "This link is not valid. Ask your agent for a new one.".into(),
+        LinkError::Expired => "This link has expired. Ask your agent for a new one.".into(),
+        LinkError::Used => "This link was already used. Ask your agent for a new one.".into(),
+        LinkError::Refused(m) => format!("{} Ask your agent for a new link.", pages::sentence(m)),
     };
     pages::result(status, false, "This link cannot be used", &message, None)
 }
@@ -44,17 +47,6 @@ fn owner_label(owner: &Owner) -> String {
         Owner::User(u) => u.clone(),
         Owner::Group(g) => format!("everyone in {g}"),
     }
-}
-
-fn browser_nonce(headers: &HeaderMap) -> Option<SecretString> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| SecretString::from(v.to_string()))
 }
 
 /// The session behind a link and its connector, or the page explaining why not.
@@ -80,10 +72,11 @@ async fn open_step(
 
 async fn oauth_ready(app: &App, plugin: &LoadedPlugin) -> Option<provider::Resolved> {
     provider::scheme_of(plugin)?;
-    provider::resolve(app, plugin).await.ok()
+    provider::resolve_config(app, plugin).await.ok()
 }
 
-/// `GET /connect/{id}/{token}`: what will happen, the app's own instructions, and the way in.
+/// `GET /connect/{id}/{token}`: what will happen, the app's own instructions for each way in
+/// (never the operator's), and the way in.
 pub async fn page(
     State(app): State<Arc<App>>,
     Path((id, token)): Path<(String, String)>,
@@ -93,15 +86,28 @@ pub async fn page(
         Err(page) => return page,
     };
     let resolved = oauth_ready(&app, &plugin).await;
+    let guide = instructions::split(&plugin.manifest.setup_instructions);
+    let html = |audience| {
+        minijinja::Value::from_safe_string(markdown::render(guide.for_audience(audience)))
+    };
     let credential_forms: Vec<Value> = plugin
         .manifest
         .auth
         .iter()
         .filter_map(|s| match s {
-            AuthScheme::ApiKey(k) => Some(json!({"kind": "api_key", "secret_label": k.label})),
-            AuthScheme::Basic(b) => {
-                Some(json!({"kind": "basic", "username_label": b.username_label, "secret_label": b.password_label}))
-            }
+            AuthScheme::ApiKey(k) => Some(json!({
+                "kind": "api_key",
+                "title": format!("paste {}", article(&k.label)),
+                "secret_label": k.label,
+                "instructions": markdown::render(guide.for_audience(Audience::ApiKey)),
+            })),
+            AuthScheme::Basic(b) => Some(json!({
+                "kind": "basic",
+                "title": format!("sign in with your {}", b.username_label.to_lowercase()),
+                "username_label": b.username_label,
+                "secret_label": b.password_label,
+                "instructions": markdown::render(guide.for_audience(Audience::Basic)),
+            })),
             _ => None,
         })
         .collect();
@@ -110,11 +116,15 @@ pub async fn page(
             StatusCode::SERVICE_UNAVAILABLE,
             false,
             &format!("{} cannot be connected yet", plugin.manifest.name),
-            "The gateway's operator has not set up this app's OAuth client. Ask them to configure it.",
+            &format!(
+                "{} has not set up this app yet. Ask them to configure it.",
+                operator_or_default(&app)
+            ),
             None,
         );
     }
-    // What the consent will ask for: the session's scopes (or the defaults) plus base scopes.
+    // What the consent will ask for: the session's scopes (or the defaults) plus base scopes,
+    // each with its plain meaning where the connector gives one. API keys ask for nothing.
     let mut scopes = if session.scopes.is_empty() {
         resolved
             .as_ref()
@@ -130,6 +140,14 @@ pub async fn page(
             }
         }
     }
+    let scopes: Vec<Value> = if resolved.is_some() {
+        scopes
+            .iter()
+            .map(|s| json!({"name": s, "meaning": guide.scopes.get(s)}))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let base = format!("/connect/{id}/{token}");
     pages::render(
         StatusCode::OK,
@@ -137,16 +155,38 @@ pub async fn page(
         minijinja::context! {
             app_name => plugin.manifest.name.clone(),
             owner => owner_label(&session.owner),
-            scopes => scopes,
-            instructions => minijinja::Value::from_safe_string(markdown::render(&plugin.manifest.setup_instructions)),
+            operator => app.config.connect.operator_name.clone(),
+            scopes => minijinja::Value::from(minijinja::value::Serde(&scopes)),
+            intro => html(Audience::Everyone),
+            oauth_instructions => html(Audience::OAuth),
             oauth => resolved.is_some(),
             oauth_action => format!("{base}/oauth"),
             credential_action => format!("{base}/credential"),
             credential_forms => minijinja::Value::from(minijinja::value::Serde(&credential_forms)),
-            last_error => session.error,
+            last_error => session.error.as_deref().map(pages::sentence),
             expires => format_utc(session.expires_at),
         },
     )
+}
+
+/// "an API key", "a personal token": the label with its article, lower-cased.
+fn article(label: &str) -> String {
+    let lower = label.to_lowercase();
+    let a = if lower.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{a} {lower}")
+}
+
+/// How pages name the operator: the configured name, else a description.
+fn operator_or_default(app: &App) -> String {
+    app.config
+        .connect
+        .operator_name
+        .clone()
+        .unwrap_or_else(|| "The gateway's operator".into())
 }
 
 /// `POST /connect/{id}/{token}/oauth`: bind the browser, store the state, go to consent.
@@ -159,20 +199,15 @@ pub async fn start_oauth(
         Ok(x) => x,
         Err(page) => return page,
     };
-    match authorize::start(&app, &plugin, &session, browser_nonce(&headers)).await {
+    match authorize::start(&app, &plugin, &session, binding_cookie::read(&headers)).await {
         Ok(started) => {
-            let secure = if app.public_base().starts_with("https://") {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{COOKIE}={}; Path=/v1/oauth/callback; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                started.browser_nonce.expose_secret(),
-                authorize::STATE_TTL_MS / 1000
-            );
+            let secure = app.public_base().starts_with("https://");
             let mut response = Redirect::to(&started.authorize_url).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
+            if let Some(v) = binding_cookie::set(
+                &started.browser_nonce,
+                authorize::STATE_TTL_MS / 1000,
+                secure,
+            ) {
                 response.headers_mut().insert(header::SET_COOKIE, v);
             }
             response.headers_mut().insert(
@@ -187,7 +222,7 @@ pub async fn start_oauth(
                 StatusCode::SERVICE_UNAVAILABLE,
                 false,
                 &format!("Cannot connect {} right now", plugin.manifest.name),
-                &e.to_string(),
+                &pages::sentence(&e.to_string()),
                 None,
             )
         }
@@ -382,6 +417,43 @@ fn finished(app: &App, session: &ConnectSession, app_name: &str) -> Response {
     )
 }
 
+/// `GET /connect/{id}/{token}/done`: where a finished consent lands (and what a reload shows).
+pub async fn done(
+    State(app): State<Arc<App>>,
+    Path((id, token)): Path<(String, String)>,
+) -> Response {
+    if !crate::ids::looks_like("cs", &id) {
+        return link_error_page(&LinkError::Invalid);
+    }
+    match connect::verify(&app, &id, &token) {
+        Ok(true) => {}
+        Ok(false) => return link_error_page(&LinkError::Invalid),
+        Err(e) => return link_error_page(&LinkError::Vault(e)),
+    }
+    let session = match connect::get(&app, &id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return link_error_page(&LinkError::Invalid),
+        Err(e) => return link_error_page(&LinkError::Vault(e)),
+    };
+    match session.effective_status(now_ms()) {
+        crate::vault::flows::SessionStatus::Completed => {
+            let name = app
+                .registry
+                .get(&session.connector_id)
+                .map(|p| p.manifest.name.clone())
+                .unwrap_or_else(|| session.connector_id.clone());
+            finished(&app, &session, &name)
+        }
+        crate::vault::flows::SessionStatus::Pending => {
+            Redirect::to(&format!("/connect/{id}/{token}")).into_response()
+        }
+        _ => match connect::open(&app, &id, &token).await {
+            Err(e) => link_error_page(&e),
+            Ok(_) => Redirect::to(&format!("/connect/{id}/{token}")).into_response(),
+        },
+    }
+}
+
 /// `GET /v1/oauth/callback/{connector}`: finish consent.
 pub async fn oauth_callback(
     State(app): State<Arc<App>>,
@@ -390,7 +462,21 @@ pub async fn oauth_callback(
     headers: HeaderMap,
 ) -> Response {
     let Query(query) = query.unwrap_or_default();
-    match callback::handle(&app, &connector, query, browser_nonce(&headers)).await {
+    match callback::handle(&app, &connector, query, binding_cookie::read(&headers)).await {
+        // The address holds the spent code and state: send the browser to a clean one, so a
+        // reload shows the result instead of replaying the response.
+        Ok(done) if done.session.pack_session_id.is_none() && done.session.return_to.is_none() => {
+            match connect::url(&app, &done.session.id) {
+                Ok(link) => {
+                    let path = link
+                        .strip_prefix(app.public_base())
+                        .unwrap_or(&link)
+                        .to_string();
+                    Redirect::to(&format!("{path}/done")).into_response()
+                }
+                Err(_) => finished(&app, &done.session, &done.plugin.manifest.name),
+            }
+        }
         Ok(done) => finished(&app, &done.session, &done.plugin.manifest.name),
         Err(refused) => {
             tracing::warn!(connector = %connector, error = %refused.error, "callback refused");
@@ -405,7 +491,7 @@ pub async fn oauth_callback(
                 StatusCode::BAD_REQUEST,
                 false,
                 "The connection was not completed",
-                &refused.error.to_string(),
+                &pages::sentence(&refused.error.to_string()),
                 retry.as_deref(),
             )
         }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod authorizations;
+pub mod binding_cookie;
 pub mod body;
 pub mod call_problem;
 pub mod caller;
@@ -15,6 +16,7 @@ pub mod pages;
 pub mod plugins;
 pub mod problem;
 pub mod providers;
+pub mod rejections;
 pub mod sessions;
 pub mod tools;
 
@@ -23,11 +25,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
-use tracing::Instrument;
 
 use crate::app::App;
 use caller::AgentCaller;
@@ -71,6 +72,7 @@ pub fn router(app: Arc<App>) -> Router {
             get(connect::oauth_callback),
         )
         .route("/connect/{id}/{token}", get(connect::page))
+        .route("/connect/{id}/{token}/done", get(connect::done))
         .route("/connect/{id}/{token}/oauth", post(connect::start_oauth))
         .route(
             "/connect/{id}/{token}/credential",
@@ -119,7 +121,14 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn(trace_request))
+        .layer(middleware::from_fn(rejections::as_problem))
+        .layer(middleware::from_fn(rejections::limits))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(record_status),
+        )
         .with_state(app)
 }
 
@@ -173,27 +182,27 @@ async fn connectors(State(app): State<Arc<App>>, _caller: AgentCaller) -> axum::
     axum::Json(json!({ "connectors": list }))
 }
 
-/// One span per request: method and route template (never the query string, never headers).
-async fn trace_request(req: Request, next: Next) -> Response {
+/// One span per request (tower-http's trace layer): method and route template only (never the
+/// path's values, the query string or headers); `agent` and `admin` are filled in by the
+/// caller extractors, `status` when the response is ready.
+fn request_span(req: &Request) -> tracing::Span {
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let span = tracing::info_span!(
+    tracing::info_span!(
         "request",
         method = %req.method(),
         route = %route,
         agent = tracing::field::Empty,
         admin = tracing::field::Empty,
         status = tracing::field::Empty,
-    );
-    async move {
-        let response = next.run(req).await;
-        tracing::Span::current().record("status", response.status().as_u16());
-        tracing::debug!("request handled");
-        response
-    }
-    .instrument(span)
-    .await
+    )
+}
+
+/// The response's status on the request's span.
+fn record_status(response: &Response, latency: std::time::Duration, span: &tracing::Span) {
+    span.record("status", response.status().as_u16());
+    tracing::debug!(latency_ms = latency.as_millis() as u64, "request handled");
 }

@@ -76,6 +76,7 @@ pub async fn put(
         .await
         .map_err(Problem::from)?;
     tracing::info!(admin = %admin.id, pack = %pack.name, tools = pack.tools.len(), "pack set");
+    app.tool_changes.bump();
     Ok(Json(pack))
 }
 
@@ -113,6 +114,7 @@ pub async fn delete(
         .await
         .map_err(Problem::from)?
     {
+        app.tool_changes.bump();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::new(
@@ -189,7 +191,10 @@ pub async fn page(
                 StatusCode::GONE,
                 false,
                 "This link cannot be used",
-                &format!("{e}. Ask your agent for a new link."),
+                &format!(
+                    "{} Ask your agent for a new link.",
+                    pages::sentence(&e.to_string())
+                ),
                 None,
             );
         }
@@ -204,13 +209,44 @@ pub async fn page(
         return Redirect::to(url.as_str()).into_response();
     }
     let next = pack_flow::next(&steps).map(|s| s.connector.clone());
+    // Only an OAuth consent asks the app for permissions; a pasted key brings its own.
+    let shown: Vec<Value> = steps
+        .iter()
+        .map(|step| {
+            let plugin = app.registry.get(&step.connector);
+            let asks = plugin
+                .as_deref()
+                .is_some_and(|p| crate::auth::oauth::provider::scheme_of(p).is_some());
+            let meanings = plugin
+                .as_deref()
+                .map(|p| pages::instructions::split(&p.manifest.setup_instructions).scopes)
+                .unwrap_or_default();
+            let scopes: Vec<Value> = if asks {
+                step.scopes
+                    .iter()
+                    .map(|s| json!({"name": s, "meaning": meanings.get(s)}))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            json!({
+                "connector": step.connector,
+                "name": step.name,
+                "connected": step.connected,
+                "connect_url": step.connect_url,
+                "scopes": scopes,
+                "pasted_key": !asks,
+            })
+        })
+        .collect();
     pages::render(
         StatusCode::OK,
         "pack.html",
         minijinja::context! {
             pack => session.pack.clone(),
             owner => session.owner.id().to_string(),
-            steps => minijinja::Value::from(minijinja::value::Serde(&steps)),
+            operator => app.config.connect.operator_name.clone(),
+            steps => minijinja::Value::from(minijinja::value::Serde(&shown)),
             next => next,
             done => done,
             expires => format_utc(session.expires_at),

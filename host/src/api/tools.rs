@@ -27,19 +27,18 @@ pub fn visible_tools(app: &App, scope: &ToolScope) -> Vec<Value> {
     snapshot
         .values()
         .flat_map(|plugin| {
-            plugin.manifest.tools.iter().map(move |t| {
-                (
-                    format!("{}_{}", plugin.manifest.id, t.name),
-                    plugin.manifest.id.clone(),
-                    t,
-                )
-            })
+            plugin
+                .manifest
+                .tools
+                .iter()
+                .map(move |t| (format!("{}_{}", plugin.manifest.id, t.name), plugin, t))
         })
         .filter(|(name, _, _)| scope.allows(name))
-        .map(|(name, connector, t)| {
+        .map(|(name, plugin, t)| {
             json!({
                 "name": name,
-                "connector": connector,
+                "title": format!("{}: {}", plugin.manifest.name, humanize(&t.name)),
+                "connector": plugin.manifest.id,
                 "description": t.description,
                 "input_schema": t.input_schema,
                 "required_scopes": t.required_scopes,
@@ -47,6 +46,16 @@ pub fn visible_tools(app: &App, scope: &ToolScope) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// A tool name as words a person reads: `create_issue` → `Create issue`.
+pub fn humanize(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// `GET /v1/tools`: every tool the caller may use, with its JSON Schema.
@@ -100,13 +109,15 @@ pub fn acting_user(caller: &AgentCaller, from_body: Option<&str>) -> Result<Stri
     Ok(user_id)
 }
 
-/// Run one tool for the caller: the shared path of the HTTP API and MCP.
+/// Run one tool for the caller: the shared path of the HTTP API and MCP. `cancel` stops it
+/// (MCP's `notifications/cancelled`).
 pub async fn call_as(
     app: &App,
     caller: &AgentCaller,
     tool: String,
     user_from_body: Option<&str>,
     input: Value,
+    cancel: tokio_util::sync::CancellationToken,
 ) -> Result<ToolOutput, Problem> {
     let user_id = acting_user(caller, user_from_body)?;
     if !input.is_object() {
@@ -121,6 +132,7 @@ pub async fn call_as(
         input,
         scope,
         actor,
+        cancel,
     };
     let result = tracing::Instrument::instrument(toolcall::run(app, call), span.clone()).await;
     match &result {
@@ -139,7 +151,16 @@ pub async fn call(
     Path(tool): Path<String>,
     JsonBody(body): JsonBody<CallBody>,
 ) -> Result<Json<ToolOutput>, Problem> {
-    call_as(&app, &caller, tool, body.user_id.as_deref(), body.input)
-        .await
-        .map(Json)
+    // An HTTP caller that disconnects drops this future: nothing to cancel beyond that.
+    let cancel = tokio_util::sync::CancellationToken::new();
+    call_as(
+        &app,
+        &caller,
+        tool,
+        body.user_id.as_deref(),
+        body.input,
+        cancel,
+    )
+    .await
+    .map(Json)
 }

@@ -25,7 +25,7 @@ pub const MAX_TTL_MS: i64 = 30 * 60 * 1000;
 pub enum LinkError {
     #[error("this link is not valid")]
     Invalid,
-    #[error("this link has expired; ask for a new one")]
+    #[error("this link has expired")]
     Expired,
     #[error("this link was already used")]
     Used,
@@ -202,13 +202,6 @@ pub async fn complete(
         .await?;
     app.sessions_changed.notify_waiters();
     Ok(done)
-}
-
-/// End a session as failed (the user denied consent).
-pub async fn fail(app: &App, session_id: &str, reason: &str) -> Result<(), VaultError> {
-    app.vault.flows().fail_session(session_id, reason).await?;
-    app.sessions_changed.notify_waiters();
-    Ok(())
 }
 
 /// Remember why the last attempt failed; the link stays usable for a retry.

@@ -3,5 +3,6 @@
 
 pub mod api_keys;
 pub mod connect;
+pub mod connectable;
 pub mod oauth;
 pub mod pack_flow;

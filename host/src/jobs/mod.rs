@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use serde_json::{Value, json};
 
 use crate::api::problem::Problem;
@@ -118,6 +117,7 @@ async fn run(app: &App, job: Job) -> Result<(), VaultError> {
         // Checked against the caller's packs at submission; a job runs only its own tool.
         scope: ToolScope::Only(BTreeSet::from([job.tool.clone()])),
         actor: job.actor.clone(),
+        cancel: tokio_util::sync::CancellationToken::new(),
     };
     let id = job.id.clone();
     match toolcall::run(app, call).await {
@@ -154,10 +154,9 @@ async fn run(app: &App, job: Job) -> Result<(), VaultError> {
 }
 
 fn backoff_ms(base: u64, attempts: i64) -> i64 {
-    let exp = base
-        .saturating_mul(1u64 << attempts.clamp(0, 16))
-        .min(300_000);
-    i64::try_from(rand::rng().random_range(exp / 2..=exp.max(1))).unwrap_or(i64::MAX)
+    // The attempt that just failed was number `attempts + 1`.
+    let attempt = u32::try_from(attempts.clamp(0, 32)).unwrap_or(32) + 1;
+    crate::retry_delay::jittered_ms(base, 300_000, attempt)
 }
 
 /// Wait up to `timeout` for a job to leave `queued`/`running`; returns it as it stands then.

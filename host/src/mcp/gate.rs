@@ -1,6 +1,7 @@
 //! What every `/mcp` request passes before the MCP server sees it: the DNS-rebinding check
 //! (403), bearer authentication with an RFC 9728 challenge (401), the `Latchkey-User` header,
-//! and the binding of legacy sessions to the principal that opened them.
+//! the binding of legacy sessions to the principal that opened them, and JSON-RPC framing
+//! (parse errors and bad `tools/call` params answered as JSON-RPC, never as plain text).
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::guard::{GuardError, OriginPolicy};
-use super::{SESSION_HEADER, USER_HEADER, metadata};
+use super::{MAX_MESSAGE_BYTES, SESSION_HEADER, USER_HEADER, jsonrpc, metadata};
 use crate::api::caller::AgentCaller;
 use crate::api::problem::Problem;
 use crate::app::App;
@@ -140,7 +141,12 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
     }
     let method = parts.method.clone();
     parts.extensions.insert(who);
-    let response = next.run(Request::from_parts(parts, body)).await;
+    let request =
+        match jsonrpc::check_post(Request::from_parts(parts, body), MAX_MESSAGE_BYTES).await {
+            Ok(r) => r,
+            Err(refused) => return refused,
+        };
+    let response = jsonrpc::as_jsonrpc(next.run(request).await).await;
 
     if let Some(opened) = response
         .headers()

@@ -13,9 +13,11 @@
 //!   elicitation where the client supports it, and otherwise answers with the link
 //!   ([`elicit`], [`outcome`]).
 
+pub mod changes;
 pub mod elicit;
 pub mod gate;
 pub mod guard;
+pub mod jsonrpc;
 pub mod metadata;
 pub mod outcome;
 pub mod server;
@@ -44,7 +46,7 @@ pub const USER_HEADER: &str = "latchkey-user";
 pub const SESSION_HEADER: &str = "mcp-session-id";
 
 /// Largest JSON-RPC message accepted.
-const MAX_MESSAGE_BYTES: usize = 1 << 20;
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
 /// `/mcp` and its protected-resource metadata (nothing when `[mcp] enabled = false`).
 pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {

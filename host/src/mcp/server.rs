@@ -1,16 +1,20 @@
 //! The MCP server: `tools/list` shows the caller's pack, `tools/call` runs through the same
-//! policy, vault and plugin path as `POST /v1/tools/{tool}/call` (`call_as`).
+//! policy, vault and plugin path as `POST /v1/tools/{tool}/call` (`call_as`), and stops when
+//! the client cancels it. When what a caller sees changes (a hot load, a pack edit), a legacy
+//! session is sent `notifications/tools/list_changed`, and so is a 2026-07-28 client listening
+//! with `subscriptions/listen`.
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, SubscriptionFilter,
+    Tool, ToolAnnotations,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
 
@@ -47,14 +51,58 @@ impl McpServer {
     }
 }
 
-/// The caller the gate authenticated for this request.
-fn caller_of(context: &RequestContext<RoleServer>) -> Result<McpCaller, McpError> {
-    context
-        .extensions
+/// The caller the gate authenticated for the HTTP request behind `extensions`.
+fn caller_in(extensions: &rmcp::model::Extensions) -> Result<McpCaller, McpError> {
+    extensions
         .get::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<McpCaller>())
         .cloned()
         .ok_or_else(|| McpError::internal_error("the request was not authenticated", None))
+}
+
+/// The caller the gate authenticated for this request.
+fn caller_of(context: &RequestContext<RoleServer>) -> Result<McpCaller, McpError> {
+    caller_in(&context.extensions)
+}
+
+/// The names of the tools `who` sees now (`None` when that cannot be read).
+async fn tool_names(app: &App, who: &McpCaller) -> Option<Vec<String>> {
+    let scope = scope_of(app, &who.caller).await.ok()?;
+    let mut names: Vec<String> = visible_tools(app, &scope)
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    Some(names)
+}
+
+/// Call `notify` each time the tools `who` sees change, until it fails (the client is gone)
+/// or `stop` resolves.
+async fn on_tool_changes<N, NF>(
+    app: Arc<App>,
+    who: McpCaller,
+    stop: impl Future<Output = ()>,
+    notify: N,
+) where
+    N: Fn() -> NF,
+    NF: Future<Output = bool>,
+{
+    let mut changes = app.tool_changes.subscribe();
+    let mut seen = tool_names(&app, &who).await;
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            changed = changes.changed() => if changed.is_err() { return },
+        }
+        let now = tool_names(&app, &who).await;
+        if now.is_some() && now != seen {
+            seen = now;
+            if !notify().await {
+                return;
+            }
+        }
+    }
 }
 
 /// An agent-facing tool (as `GET /v1/tools` lists it) as an MCP tool.
@@ -72,15 +120,28 @@ fn to_mcp_tool(tool: &Value) -> Option<Tool> {
         .as_str()
         .map(|d| Cow::Owned(d.to_string()));
     let mut out = Tool::new_with_raw(name, description, Arc::new(schema));
-    if tool["read_only"].as_bool() == Some(true) {
-        out.annotations = Some(ToolAnnotations::new().read_only(true));
+    let title = tool["title"].as_str().map(str::to_string);
+    out.title = title.clone();
+    // The manifest says only whether a tool reads: a tool that writes may change or remove
+    // what is there and is not known to be safe to repeat, so it is annotated as such.
+    let read_only = tool["read_only"].as_bool() == Some(true);
+    let mut annotations = ToolAnnotations::new().read_only(read_only);
+    if !read_only {
+        annotations = annotations.destructive(true).idempotent(false);
     }
+    annotations.title = title;
+    out.annotations = Some(annotations);
     Some(out)
 }
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build());
+        let mut info = ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        );
         info.server_info = Implementation::new("latchkey", env!("CARGO_PKG_VERSION"));
         info.instructions = Some(INSTRUCTIONS.into());
         info
@@ -88,6 +149,47 @@ impl ServerHandler for McpServer {
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
         Cow::Borrowed(SUPPORTED_VERSIONS)
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        // A legacy session: its client hears of changes on the session's stream.
+        let Ok(who) = caller_in(&context.extensions) else {
+            return;
+        };
+        let peer = context.peer.clone();
+        let closed = context.peer.clone();
+        tokio::spawn(on_tool_changes(
+            self.app.clone(),
+            who,
+            async move {
+                while !closed.is_transport_closed() {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            },
+            move || {
+                let peer = peer.clone();
+                async move { peer.notify_tool_list_changed().await.is_ok() }
+            },
+        ));
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        (requested.tools_list_changed == Some(true))
+            .then(|| SubscriptionFilter::builder().tools_list_changed().build())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let who = caller_in(&context.request_context().extensions)?;
+        let sink = context.sink().clone();
+        on_tool_changes(self.app.clone(), who, context.cancelled(), move || {
+            let sink = sink.clone();
+            async move { sink.notify_tool_list_changed().await.is_ok() }
+        })
+        .await;
+        Ok(())
     }
 
     async fn list_tools(
@@ -128,12 +230,15 @@ impl ServerHandler for McpServer {
             return Ok(outcome::tool_error(problem.detail.clone(), problem.body()).into());
         }
         let input = Value::Object(request.arguments.clone().unwrap_or_default());
+        // `notifications/cancelled` (or the client going away) cancels `context.ct`.
+        let cancel = context.ct.clone();
         let first = call_as(
             &self.app,
             &who.caller,
             tool.clone(),
             who.user.as_deref(),
             input.clone(),
+            cancel.clone(),
         )
         .await;
         let problem = match first {
@@ -151,13 +256,20 @@ impl ServerHandler for McpServer {
                         tool.clone(),
                         who.user.as_deref(),
                         input.clone(),
+                        cancel.clone(),
                     )
                     .await
                 };
-                elicit::ask_user(
-                    &self.app, &context, &request, &action, self.wait, &tool, retry,
-                )
-                .await
+                let ask = elicit::Ask {
+                    app: &self.app,
+                    context: &context,
+                    request: &request,
+                    action: &action,
+                    wait: self.wait,
+                    tool: &tool,
+                    who: &who,
+                };
+                ask.ask_user(retry).await
             }
         }
     }

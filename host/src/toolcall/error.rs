@@ -47,6 +47,8 @@ pub enum ToolCallError {
     RateLimited { retry_after_secs: Option<u32> },
     #[error("the connector reported an error: {0}")]
     ConnectorError(String),
+    #[error("the caller cancelled the call")]
+    Cancelled,
     #[error(transparent)]
     PluginFailed(#[from] CallFailure),
     #[error(transparent)]
@@ -58,6 +60,15 @@ impl From<LinkError> for ToolCallError {
         match e {
             LinkError::Vault(v) => ToolCallError::Storage(v),
             other => ToolCallError::Storage(VaultError::Malformed(other.to_string())),
+        }
+    }
+}
+
+impl From<crate::auth::connectable::NotConnectable> for ToolCallError {
+    fn from(e: crate::auth::connectable::NotConnectable) -> Self {
+        match e {
+            crate::auth::connectable::NotConnectable::Provider(p) => p.into(),
+            other => ToolCallError::ProviderNotConfigured(other.to_string()),
         }
     }
 }
@@ -86,6 +97,7 @@ impl ToolCallError {
             ToolCallError::Upstream { .. } => "upstream_error",
             ToolCallError::RateLimited { .. } => "rate_limited",
             ToolCallError::ConnectorError(_) => "connector_error",
+            ToolCallError::Cancelled => "cancelled",
             ToolCallError::PluginFailed(CallFailure::Busy) => "connector_busy",
             ToolCallError::PluginFailed(_) => "plugin_failed",
             ToolCallError::Storage(_) => "storage_unavailable",

@@ -3,6 +3,7 @@
 //! egress bound to that credential; refresh once and retry once if the upstream says expired.
 
 pub mod credential;
+pub mod deployment;
 pub mod error;
 pub mod outbound;
 pub mod select;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 pub use error::ToolCallError;
 
@@ -39,6 +41,9 @@ pub struct ToolCall {
     pub scope: ToolScope,
     /// The agent key accountable for the call (for the audit log).
     pub actor: String,
+    /// Cancelled when the caller gives up (MCP `notifications/cancelled`): the call stops, its
+    /// plugin may send no further request, and the audit log says `cancelled`.
+    pub cancel: CancellationToken,
 }
 
 /// Which stored credential a call used (never the credential itself).
@@ -69,12 +74,15 @@ pub fn missing_scopes(tool: &ToolSpec, connection: &ConnectionRecord) -> Vec<Str
 }
 
 /// A link for the connection's owner to (re)connect, asking for `scopes` (empty: defaults).
+/// When no user could finish it (an OAuth app whose client the operator never configured),
+/// the answer is `provider_not_configured` rather than a link to a dead end.
 async fn link_for(
     app: &App,
     plugin: &LoadedPlugin,
     owner: &Owner,
     scopes: Vec<String>,
 ) -> Result<ConnectLink, ToolCallError> {
+    crate::auth::connectable::check(app, plugin).await?;
     Ok(connect::find_or_create(app, &plugin.manifest.id, owner.clone(), scopes).await?)
 }
 
@@ -147,7 +155,8 @@ async fn refreshed(
 
 /// Run `call` and record it in the audit log. A request that names no tool or breaks the
 /// tool's schema is refused first and leaves no trace (it changes nothing and uses no
-/// credential); everything from the policy decision on is recorded, refusals included.
+/// credential); everything from the policy decision on is recorded, refusals and
+/// cancellations included.
 pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError> {
     let (plugin, tool) = app
         .registry
@@ -160,7 +169,10 @@ pub async fn run(app: &App, call: ToolCall) -> Result<ToolOutput, ToolCallError>
             .map_err(ToolCallError::InvalidInput)?;
     }
     let result = if allowed {
-        run_unaudited(app, &call, plugin.clone(), tool.clone()).await
+        tokio::select! {
+            r = run_unaudited(app, &call, plugin.clone(), tool.clone()) => r,
+            () = call.cancel.cancelled() => Err(ToolCallError::Cancelled),
+        }
     } else {
         Err(ToolCallError::ToolNotAllowed(call.tool.clone()))
     };
@@ -272,13 +284,16 @@ async fn invoke(
     let outbound = tap::observed(
         app,
         &plugin.manifest.id,
-        Arc::new(CallOutbound::new(
-            app.egress.clone(),
-            plugin.allow.clone(),
-            Some(credential),
-            tokio::runtime::Handle::current(),
-            app.config.egress.max_requests_per_call,
-        )),
+        Arc::new(
+            CallOutbound::new(
+                app.egress.clone(),
+                deployment::allow(app, plugin),
+                Some(credential),
+                tokio::runtime::Handle::current(),
+                app.config.egress.max_requests_per_call,
+            )
+            .cancelled_by(call.cancel.clone()),
+        ),
     );
     let ctx = CallContext {
         user_id: call.user_id.clone(),
@@ -286,6 +301,7 @@ async fn invoke(
         metadata: connection.metadata.clone(),
         granted_scopes: connection.granted_scopes.clone(),
     };
+    let ctx = deployment::context(app, plugin, &ctx);
     Ok(app
         .runtime
         .call_tool(plugin, &ctx, &tool.name, call.input.to_string(), outbound)
@@ -350,11 +366,12 @@ pub async fn verify_with(
         &plugin.manifest.id,
         Arc::new(CallOutbound::new(
             app.egress.clone(),
-            plugin.allow.clone(),
+            deployment::allow(app, plugin),
             Some(credentials),
             tokio::runtime::Handle::current(),
             app.config.egress.max_requests_per_call,
         )),
     );
-    app.runtime.verify(plugin, ctx, outbound).await
+    let ctx = deployment::context(app, plugin, ctx);
+    app.runtime.verify(plugin, &ctx, outbound).await
 }

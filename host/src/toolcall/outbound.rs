@@ -1,11 +1,13 @@
 //! The plugin's `http.send`, bound to one call: the connector's allowlist, the connection's
-//! credential (attached only when the plugin asks to authenticate), and a request budget.
+//! credential (attached only when the plugin asks to authenticate), a request budget, and the
+//! call's cancellation (no request leaves after it, and one in flight is abandoned).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
 
 use super::credential::CallCredentials;
 use crate::egress::{AllowList, Egress, EgressError, OutboundRequest};
@@ -18,6 +20,7 @@ pub struct CallOutbound {
     credentials: Option<CallCredentials>,
     handle: Handle,
     remaining: AtomicU32,
+    cancel: CancellationToken,
 }
 
 impl CallOutbound {
@@ -35,12 +38,22 @@ impl CallOutbound {
             credentials,
             handle,
             remaining: AtomicU32::new(max_requests),
+            cancel: CancellationToken::new(),
         }
+    }
+
+    /// Stop sending once `cancel` fires.
+    pub fn cancelled_by(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
     }
 }
 
 impl Outbound for CallOutbound {
     fn send(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        if self.cancel.is_cancelled() {
+            return Err(HttpError::Denied("the call was cancelled".into()));
+        }
         let left = self
             .remaining
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
@@ -66,9 +79,15 @@ impl Outbound for CallOutbound {
                 .timeout_ms
                 .map(|ms| Duration::from_millis(u64::from(ms))),
         };
-        let result = self
-            .handle
-            .block_on(self.egress.send(&self.allow, outbound, credential));
+        let result = self.handle.block_on(async {
+            tokio::select! {
+                r = self.egress.send(&self.allow, outbound, credential) => Some(r),
+                () = self.cancel.cancelled() => None,
+            }
+        });
+        let Some(result) = result else {
+            return Err(HttpError::Transport("the call was cancelled".into()));
+        };
         match result {
             Ok(r) => Ok(HttpResponse {
                 status: r.status,
@@ -84,5 +103,37 @@ impl Outbound for CallOutbound {
                 EgressError::Transport(m) => HttpError::Transport(m),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::egress::Method;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_cancelled_call_sends_nothing_more() {
+        let egress = Arc::new(Egress::new(Default::default()).expect("egress"));
+        let allow = Arc::new(AllowList::parse(["https://api.example.com"]).expect("allow"));
+        let cancel = CancellationToken::new();
+        let outbound = CallOutbound::new(egress, allow, None, Handle::current(), 10)
+            .cancelled_by(cancel.clone());
+        cancel.cancel();
+        let request = HttpRequest {
+            method: Method::Get,
+            url: "https://api.example.com/x".into(),
+            headers: Vec::new(),
+            body: None,
+            authenticate: false,
+            token: None,
+            timeout_ms: None,
+        };
+        let refused = tokio::task::spawn_blocking(move || outbound.send(request))
+            .await
+            .expect("join");
+        assert!(
+            matches!(&refused, Err(HttpError::Denied(m)) if m.contains("cancelled")),
+            "{refused:?}"
+        );
     }
 }

@@ -1,4 +1,6 @@
-//! Wall-clock time as Unix milliseconds, the one time format stored in the vault.
+//! Wall-clock time as Unix milliseconds, the one time format stored in the vault, and its
+//! display in UTC (calendar arithmetic by the `time` crate, which the gateway already links
+//! for cookies).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,31 +12,36 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The instant `ms` as a UTC date and time; out-of-range values read as the epoch.
+fn utc(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
 /// RFC 3339 in UTC (`2026-11-29T20:54:25Z`), for event payloads.
 pub fn rfc3339(ms: i64) -> String {
-    let minutes = format_utc(ms);
-    let secs = ms.div_euclid(1000).rem_euclid(60);
-    format!("{}T{}:{secs:02}Z", &minutes[..10], &minutes[11..])
+    let t = utc(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// `YYYY-MM-DD HH:MM` in UTC, for pages (no time-zone database needed).
 pub fn format_utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = utc(ms);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
     )
 }
 
@@ -48,5 +55,7 @@ mod tests {
         assert_eq!(format_utc(1_798_457_400_000), "2026-12-28 11:30");
         assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00");
         assert_eq!(rfc3339(1_798_457_405_000), "2026-12-28T11:30:05Z");
+        assert_eq!(format_utc(-1), "1969-12-31 23:59");
+        assert_eq!(format_utc(i64::MAX), "1970-01-01 00:00", "out of range");
     }
 }

@@ -33,6 +33,23 @@ impl Browser {
             .unwrap_or_else(|e| panic!("GET {url}: {e}"))
     }
 
+    /// GET a provider's redirect back to the gateway (`/v1/oauth/callback/…`) and, as a browser
+    /// does, the gateway's redirect to the clean result address (`/connect/…/done`), which
+    /// holds no code or state. Other redirects (a pack page, `return_to`) are returned as is.
+    pub async fn callback(&mut self, url: &str) -> Page {
+        let page = self.get(url).await;
+        match page.location.clone() {
+            Some(next)
+                if page.status.is_redirection()
+                    && next.path().starts_with("/connect/")
+                    && next.path().ends_with("/done") =>
+            {
+                self.get(next.as_str()).await
+            }
+            _ => page,
+        }
+    }
+
     /// POST a form to `url` (not following a redirect).
     pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
         self.0

@@ -82,25 +82,33 @@ pub struct ScriptRun {
 /// Connect every app of the pack flow at `pack_url` in Chromium (`connect_pack.mjs`), with one
 /// screenshot per step in `out_dir`.
 pub async fn connect_pack(pack_url: &str, out_dir: &Path) -> ScriptRun {
-    ensure();
-    let script = build::root()
-        .join("tests")
-        .join("browser")
-        .join("connect_pack.mjs");
     let mut cmd = Command::new("node");
-    cmd.arg(&script)
+    cmd.arg(script("connect_pack.mjs"))
         .arg(pack_url)
-        .arg(out_dir)
-        .env("CHROMIUM", CHROMIUM);
+        .arg(out_dir);
+    run_script(cmd).await
+}
+
+/// Open each of `urls` in a 390 px wide Chromium viewport (`page_widths.mjs`) and report its
+/// width, with a screenshot of each in `out_dir`.
+pub async fn page_widths(urls: &[String], out_dir: &Path) -> ScriptRun {
+    let mut cmd = Command::new("node");
+    cmd.arg(script("page_widths.mjs")).arg(out_dir).args(urls);
+    run_script(cmd).await
+}
+
+fn script(name: &str) -> PathBuf {
+    build::root().join("tests").join("browser").join(name)
+}
+
+async fn run_script(mut cmd: Command) -> ScriptRun {
+    ensure();
+    cmd.env("CHROMIUM", CHROMIUM);
+    let script = format!("{:?}", cmd.get_args().next().unwrap_or_default());
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .expect("join")
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run node {} ({e}): Node.js 20.19+ is needed",
-                script.display()
-            )
-        });
+        .unwrap_or_else(|e| panic!("cannot run node {script} ({e}): Node.js 20.19+ is needed"));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let report = stdout
         .lines()

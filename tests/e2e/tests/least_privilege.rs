@@ -260,7 +260,7 @@ async fn a_missing_scope_is_refused_before_upstream_with_a_link_for_just_that_sc
         requested_scope(&mut b, problem["connect_url"].as_str().expect("link")).await;
     // GitHub cannot add to a grant incrementally, so the link asks for what it had plus repo.
     assert_eq!(scope, "read:user,repo");
-    let back = b.get(callback.as_str()).await;
+    let back = b.callback(callback.as_str()).await;
     assert_eq!(back.status, StatusCode::OK, "{}", back.body);
     let (status, body) = s.gw.call("github_create_issue", "alice", input).await;
     assert_eq!(status, StatusCode::OK, "{body}");

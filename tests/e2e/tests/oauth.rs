@@ -181,7 +181,7 @@ async fn forged_replayed_cross_session_expired_and_missing_states_never_reach_th
 
     // A good one, then its exact replay.
     let callback = until_callback(&mut a, &link).await;
-    let ok = a.get(callback.as_str()).await;
+    let ok = a.callback(callback.as_str()).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let replay = a.get(callback.as_str()).await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST);

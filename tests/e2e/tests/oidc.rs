@@ -206,7 +206,7 @@ async fn consent_then_rotating_refreshes_against_a_real_openid_provider() {
     assert_eq!(answer["state"], asked["state"]);
     assert_eq!(answer["iss"], ISSUER);
 
-    let done = flow.browser.get(flow.callback.as_str()).await;
+    let done = flow.browser.callback(flow.callback.as_str()).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(
         done.body.contains("OIDC demo is connected"),
@@ -341,10 +341,23 @@ async fn a_mixed_up_issuer_or_a_replayed_response_is_refused_before_any_token_re
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
     assert!(page.body.contains("unexpected issuer"), "{}", page.body);
 
-    // The genuine response after it: its state was spent by the refused one.
-    let page = flow.browser.get(flow.callback.as_str()).await;
+    // The same response without `iss`, from a server that promises to always send it
+    // (`authorization_response_iss_parameter_supported`, RFC 9207 §2.4): refused too.
+    let mut stripped = flow.callback.clone();
+    let pairs: Vec<(String, String)> = flow
+        .callback
+        .query_pairs()
+        .filter(|(k, _)| k != "iss")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    stripped.query_pairs_mut().clear().extend_pairs(pairs);
+    let page = flow.browser.get(stripped.as_str()).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
-    assert!(page.body.contains("already used"), "{}", page.body);
+    assert!(
+        page.body.contains("does not name its issuer"),
+        "{}",
+        page.body
+    );
     assert_eq!(
         s.requests_to("/token").await,
         0,
@@ -354,16 +367,19 @@ async fn a_mixed_up_issuer_or_a_replayed_response_is_refused_before_any_token_re
     let (status, body) = s.gw.call("oidc-demo_whoami", "bob", json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["code"], "authorization_required", "{body}");
-
-    // The connect link itself still works: a clean second attempt connects.
     let (status, auth) =
         s.gw.get(&format!("/v1/authorizations/{session_id}"), &s.gw.agent_key)
             .await;
     assert_eq!(status, StatusCode::OK, "{auth}");
     assert_eq!(auth["status"], "pending", "{auth}");
-    let mut retry = consent(&s, &connect_url).await;
-    let done = retry.browser.get(retry.callback.as_str()).await;
+
+    // The refused responses did not use up the user's state: the genuine one connects, and
+    // its exact replay is refused.
+    let done = flow.browser.callback(flow.callback.as_str()).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let page = flow.browser.get(flow.callback.as_str()).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert!(page.body.contains("already used"), "{}", page.body);
     let (status, body) = s.gw.call("oidc-demo_whoami", "bob", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["output"]["sub"], SUBJECT, "{body}");
@@ -397,7 +413,7 @@ async fn an_agent_made_link_asks_for_offline_access_and_the_agent_sees_it_comple
         let asked = query(&flow.authorize);
         assert_eq!(asked["scope"], "openid offline_access");
         assert_eq!(asked["prompt"], "consent");
-        let done = flow.browser.get(flow.callback.as_str()).await;
+        let done = flow.browser.callback(flow.callback.as_str()).await;
         assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     };
     let ((status, auth), ()) = tokio::join!(waiting, user);
@@ -434,7 +450,7 @@ async fn without_a_refresh_token_the_access_token_serves_until_it_really_expires
     let (connect_url, _) = must_connect(&s, "dave").await;
     let mut flow = consent(&s, &connect_url).await;
     assert_eq!(query(&flow.authorize)["scope"], "openid");
-    let done = flow.browser.get(flow.callback.as_str()).await;
+    let done = flow.browser.callback(flow.callback.as_str()).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let events = s.oidc.events().await;
     assert_eq!(grants(&events, "grant.success", "authorization_code"), 1);

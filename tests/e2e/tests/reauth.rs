@@ -242,7 +242,7 @@ async fn a_revoked_connection_is_found_alerted_once_and_its_job_resumes_after_re
     assert_eq!(hop.status, StatusCode::SEE_OTHER, "{}", hop.body);
     let connect_page = hop.location.expect("to a connect page").to_string();
     let callback = until_callback(&mut b, &connect_page).await;
-    assert_eq!(b.get(callback.as_str()).await.status, StatusCode::OK);
+    assert_eq!(b.callback(callback.as_str()).await.status, StatusCode::OK);
     let (_, job) =
         s.gw.get(&format!("/v1/jobs/{id}?wait=20"), &s.gw.agent_key)
             .await;

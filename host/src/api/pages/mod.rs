@@ -1,6 +1,7 @@
 //! Server-rendered pages for end users (connect, success, error): minijinja templates with
 //! HTML auto-escaping, and headers that keep the connect link out of referrers and frames.
 
+pub mod instructions;
 pub mod markdown;
 
 use std::sync::LazyLock;
@@ -73,6 +74,20 @@ pub fn render(status: StatusCode, template: &str, ctx: minijinja::Value) -> Resp
     }
 }
 
+/// `text` as a sentence: a capital first letter and one closing full stop.
+pub fn sentence(text: &str) -> String {
+    let text = text.trim().trim_end_matches('.');
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
 /// The success or failure page at the end of a flow.
 pub fn result(
     status: StatusCode,
@@ -91,6 +106,17 @@ pub fn result(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentences_start_with_a_capital_and_end_once() {
+        assert_eq!(
+            sentence("access was not granted: x.."),
+            "Access was not granted: x."
+        );
+        assert_eq!(sentence("ok"), "Ok.");
+        assert_eq!(sentence("Really?"), "Really?");
+        assert_eq!(sentence(""), "");
+    }
 
     #[test]
     fn every_template_parses_and_escapes() {

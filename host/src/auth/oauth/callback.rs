@@ -1,5 +1,9 @@
 //! The redirect back from the provider: every check on `state` happens before any token
 //! request, and a code exchange is never retried after an ambiguous failure.
+//!
+//! The state is read first and spent only once the response passed the checks that tell a
+//! foreign response from the user's own (the browser binding, the issuer): a response from
+//! another browser or a mixed-up issuer is refused without using up the user's state.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +21,7 @@ use crate::app::App;
 use crate::auth::connect;
 use crate::clock::now_ms;
 use crate::plugin::LoadedPlugin;
-use crate::vault::flows::{ConnectSession, Consumed, SessionStatus};
+use crate::vault::flows::{ConnectSession, Consumed, Peeked, SessionStatus};
 use crate::vault::{ConnectionRecord, NewConnection, SchemeKind, SecretField, VaultError};
 
 /// The query of a callback request (its `code` and `state` are credentials: no `Debug`).
@@ -47,6 +51,8 @@ pub enum CallbackError {
     WrongConnector,
     #[error("the response comes from an unexpected issuer (possible mix-up attack)")]
     WrongIssuer,
+    #[error("the response does not name its issuer although the server always does (RFC 9207)")]
+    MissingIssuer,
     #[error("the connect link is no longer usable: {0}")]
     SessionClosed(String),
     #[error("the response carries no authorization code")]
@@ -94,17 +100,17 @@ pub async fn handle(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or(refuse(CallbackError::MissingState, None))?;
-    let now = now_ms();
-    let consumed = app
+    let (state_hash, now) = (digest(state), now_ms());
+    let peeked = app
         .vault
         .flows()
-        .consume_state(&digest(state), now)
+        .peek_state(&state_hash)
         .await
         .map_err(|e| refuse(e.into(), None))?;
-    let pending = match consumed {
-        Consumed::Unknown => return Err(refuse(CallbackError::UnknownState, None)),
-        Consumed::AlreadyUsed => return Err(refuse(CallbackError::ReplayedState, None)),
-        Consumed::Fresh(p) => p,
+    let pending = match peeked {
+        Peeked::Unknown => return Err(refuse(CallbackError::UnknownState, None)),
+        Peeked::AlreadyUsed => return Err(refuse(CallbackError::ReplayedState, None)),
+        Peeked::Pending(p) => p,
     };
     let session = connect::get(app, &pending.session_id)
         .await
@@ -129,35 +135,6 @@ pub async fn handle(
         SessionStatus::Pending => {}
         other => return Err(with(CallbackError::SessionClosed(other.name().to_string()))),
     }
-    // RFC 9207: when the server names itself, it must be the one we sent the user to.
-    if let Some(iss) = &query.iss {
-        match &pending.issuer {
-            Some(expected) if expected == iss => {}
-            Some(_) => return Err(with(CallbackError::WrongIssuer)),
-            None => tracing::debug!(
-                connector = connector_id,
-                "callback carries iss but no issuer is configured"
-            ),
-        }
-    }
-    if let Some(error) = &query.error {
-        let detail = match &query.error_description {
-            Some(d) => format!("{error}: {}", d.chars().take(200).collect::<String>()),
-            None => error.clone(),
-        };
-        if error == "access_denied" {
-            let _ = connect::fail(app, &session.id, &detail).await;
-        } else {
-            let _ = connect::record_error(app, &session.id, &detail).await;
-        }
-        return Err(with(CallbackError::Denied(detail)));
-    }
-    let code = query
-        .code
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .ok_or(with(CallbackError::MissingCode))?;
-
     let plugin = app
         .registry
         .get(connector_id)
@@ -167,6 +144,47 @@ pub async fn handle(
     let resolved = provider::resolve(app, &plugin)
         .await
         .map_err(|e| with(e.into()))?;
+    // RFC 9207: when the server names itself, it must be the one we sent the user to; a server
+    // that promised to always name itself must have done so.
+    match (&query.iss, &pending.issuer) {
+        (Some(iss), Some(expected)) if iss != expected => {
+            return Err(with(CallbackError::WrongIssuer));
+        }
+        (None, Some(_)) if resolved.iss_required => {
+            return Err(with(CallbackError::MissingIssuer));
+        }
+        (Some(_), None) => tracing::debug!(
+            connector = connector_id,
+            "callback carries iss but no issuer is configured"
+        ),
+        _ => {}
+    }
+    // The response is this browser's own: spend the state (a concurrent replay loses here).
+    let consumed = app
+        .vault
+        .flows()
+        .consume_state(&state_hash, now)
+        .await
+        .map_err(|e| with(e.into()))?;
+    if !matches!(consumed, Consumed::Fresh(_)) {
+        return Err(with(CallbackError::ReplayedState));
+    }
+    if let Some(error) = &query.error {
+        let detail = match &query.error_description {
+            Some(d) => format!("{error}: {}", d.chars().take(200).collect::<String>()),
+            None => error.clone(),
+        };
+        // Denied or failed at the provider: the link stays usable, so "Try again" works.
+        let refused = CallbackError::Denied(detail);
+        let _ = connect::record_error(app, &session.id, &refused.to_string()).await;
+        return Err(with(refused));
+    }
+    let code = query
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or(with(CallbackError::MissingCode))?;
+
     let client = resolved
         .client(Some(&pending.redirect_uri))
         .map_err(|e| with(e.into()))?;

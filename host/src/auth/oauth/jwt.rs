@@ -1,6 +1,11 @@
 //! RS256 JWT assertions for RFC 7523 service accounts, signed by the host with the stored
 //! private key (ring, already the TLS provider; the `rsa` crate is avoided for its timing
 //! advisory). The key never enters the sandbox.
+//!
+//! Not `jsonwebtoken`: its current releases (10–12) sign RSA only with `aws-lc-rs` (a second,
+//! C-built crypto stack beside ring) or `rust_crypto` (the `rsa` crate, RUSTSEC-2023-0071); the
+//! last ring-based line (9.x) is no longer the maintained one. One RS256 signature over two
+//! JSON objects is what this file does.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

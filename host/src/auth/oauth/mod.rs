@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod callback;
+pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod jwt;

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauth2::RefreshToken;
-use rand::Rng;
 
 use super::error::{TokenError, classify};
 use super::provider::{self, ProviderError};
@@ -67,11 +66,11 @@ impl Refresher {
     fn record_failure(&self, connection_id: &str, retry_after: Option<Duration>) -> Duration {
         let mut map = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
         let failures = map.get(connection_id).map(|b| b.failures + 1).unwrap_or(1);
-        // Exponential from 1 s, capped at 5 min, with full jitter; never sooner than Retry-After.
-        let cap = Duration::from_secs(300)
-            .min(Duration::from_secs(1) * 2u32.saturating_pow(failures.min(9)));
-        let jittered = Duration::from_millis(
-            rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64),
+        // Exponential from 2 s, capped at 5 min, jittered; never sooner than Retry-After.
+        let jittered = crate::retry_delay::jittered(
+            Duration::from_secs(2),
+            Duration::from_secs(300),
+            failures,
         );
         let wait = retry_after.map(|r| r.max(jittered)).unwrap_or(jittered);
         map.insert(

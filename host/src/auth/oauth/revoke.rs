@@ -28,12 +28,15 @@ async fn revoke_upstream(app: &App, connection: &ConnectionRecord) -> Upstream {
     let Some(plugin) = app.registry.get(&connection.connector_id) else {
         return Upstream::Failed("the connector is not loaded".into());
     };
-    let Some(revoke_url) = provider::scheme_of(&plugin).and_then(|s| s.revoke_url.clone()) else {
+    if provider::scheme_of(&plugin).is_none() {
         return Upstream::NotSupported;
-    };
+    }
     let resolved = match provider::resolve(app, &plugin).await {
         Ok(r) => r,
         Err(e) => return Upstream::Failed(e.to_string()),
+    };
+    let Some(revoke_url) = resolved.revoke_url.clone() else {
+        return Upstream::NotSupported;
     };
     // Revoking the refresh token ends the whole grant at RFC 7009 servers.
     let token = match app

@@ -5,7 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{Harness, vault};
 use crate::backend::FlowStore;
 use crate::clock::now_ms;
-use crate::flows::{ConnectSession, Consumed, PackSession, PendingState, SessionStatus};
+use crate::flows::{ConnectSession, Consumed, PackSession, Peeked, PendingState, SessionStatus};
 use crate::ids::new_id;
 use crate::{Owner, VaultError};
 
@@ -52,6 +52,17 @@ pub async fn an_oauth_state_is_single_use(h: &dyn Harness) {
         .insert_state(b"hash-1", state(&s.id, "verifier-1"))
         .await
         .expect("state");
+    // Looking does not spend: a refused response leaves the state for the user's own.
+    for _ in 0..2 {
+        match flows.peek_state(b"hash-1").await.expect("peek") {
+            Peeked::Pending(p) => assert_eq!(p.verifier.expose_secret(), "verifier-1"),
+            other => panic!("peek before use: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        flows.peek_state(b"hash-2").await.expect("peek forged"),
+        Peeked::Unknown
+    ));
     match flows.consume_state(b"hash-1", 10).await.expect("consume") {
         Consumed::Fresh(p) => {
             assert_eq!(p.verifier.expose_secret(), "verifier-1");
@@ -77,6 +88,10 @@ pub async fn an_oauth_state_is_single_use(h: &dyn Harness) {
     assert!(matches!(
         flows.consume_state(b"hash-1", 11).await.expect("replay"),
         Consumed::AlreadyUsed
+    ));
+    assert!(matches!(
+        flows.peek_state(b"hash-1").await.expect("peek spent"),
+        Peeked::AlreadyUsed
     ));
     assert!(matches!(
         flows.consume_state(b"hash-2", 11).await.expect("forged"),

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{ConnectSession, Consumed, PackSession, SealedState};
+use super::{ConnectSession, Consumed, PackSession, Peeked, SealedState};
 use crate::connections::Owner;
 use crate::error::VaultError;
 
@@ -46,6 +46,10 @@ pub trait FlowStore: Send + Sync {
         state_hash: &[u8],
         state: &SealedState,
     ) -> Result<(), VaultError>;
+    /// Read a state without spending it, so a response the callback's checks refuse (another
+    /// browser, a wrong issuer) leaves it for the user's own.
+    async fn peek_state_sealed(&self, state_hash: &[u8])
+    -> Result<Peeked<SealedState>, VaultError>;
     /// Spend a state at `now`: the first presentation wins, every later one is a replay.
     async fn consume_state_sealed(
         &self,

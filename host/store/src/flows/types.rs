@@ -134,6 +134,17 @@ impl<V> std::fmt::Debug for PendingState<V> {
     }
 }
 
+/// What looking at a presented state, without spending it, found.
+#[derive(Debug)]
+pub enum Peeked<S = PendingState> {
+    /// No such state was ever issued (forged or altered).
+    Unknown,
+    /// Issued, but already used once (replay).
+    AlreadyUsed,
+    /// Issued and not yet used: the callback checks it, then spends it with `consume_state`.
+    Pending(S),
+}
+
 /// What presenting a state found.
 #[derive(Debug)]
 pub enum Consumed<S = PendingState> {

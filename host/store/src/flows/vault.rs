@@ -3,7 +3,7 @@
 
 use secrecy::ExposeSecret;
 
-use super::{Consumed, FlowStore, PendingState};
+use super::{Consumed, FlowStore, Peeked, PendingState};
 use crate::error::VaultError;
 use crate::keyring::Keyring;
 
@@ -38,6 +38,18 @@ impl FlowVault<'_> {
                 .seal(TABLE, &row, FIELD, v.expose_secret().as_bytes())
         })?;
         self.store.insert_state_sealed(state_hash, &stored).await
+    }
+
+    /// Look at a state without spending it (see [`FlowStore::peek_state_sealed`]).
+    pub async fn peek_state(&self, state_hash: &[u8]) -> Result<Peeked, VaultError> {
+        Ok(match self.store.peek_state_sealed(state_hash).await? {
+            Peeked::Unknown => Peeked::Unknown,
+            Peeked::AlreadyUsed => Peeked::AlreadyUsed,
+            Peeked::Pending(s) => Peeked::Pending(s.map_verifier(|sealed| {
+                self.keyring
+                    .open_text(TABLE, &hex::encode(state_hash), FIELD, sealed)
+            })?),
+        })
     }
 
     /// Spend a state: the first presentation wins, every later one is a replay.

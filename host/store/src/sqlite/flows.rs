@@ -9,7 +9,8 @@ use crate::clock::now_ms;
 use crate::connections::Owner;
 use crate::error::VaultError;
 use crate::flows::{
-    ConnectSession, Consumed, FlowStore, PackSession, PendingState, SealedState, SessionStatus,
+    ConnectSession, Consumed, FlowStore, PackSession, Peeked, PendingState, SealedState,
+    SessionStatus,
 };
 
 const COLUMNS: &str = "id, connector_id, owner_kind, owner_id, scopes, return_to, status, error, connection_id, \
@@ -55,6 +56,8 @@ fn sessions_where(
 
 const STATE_COLUMNS: &str = "session_id, connector_id, browser_hash, redirect_uri, issuer, scopes, data_key_id, \
                              verifier_nonce, verifier_sealed, created_at, expires_at";
+/// How many columns [`STATE_COLUMNS`] names (the next one is free for extras).
+const STATE_COLUMN_COUNT: usize = 11;
 
 fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<SealedState, VaultError>> {
     let scopes: String = r.get(5)?;
@@ -74,6 +77,26 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<SealedState, VaultErro
             expires_at,
         })
     })())
+}
+
+fn peek_state(conn: &Connection, state_hash: &[u8]) -> Result<Peeked<SealedState>, VaultError> {
+    let row = conn
+        .query_row(
+            &format!(
+                "SELECT {STATE_COLUMNS}, used_at IS NOT NULL FROM oauth_states WHERE state_hash = ?1"
+            ),
+            params![state_hash],
+            |r| {
+                let used: bool = r.get(STATE_COLUMN_COUNT)?;
+                Ok((state_from_row(r)?, used))
+            },
+        )
+        .optional()?;
+    Ok(match row {
+        None => Peeked::Unknown,
+        Some((_, true)) => Peeked::AlreadyUsed,
+        Some((state, false)) => Peeked::Pending(state?),
+    })
 }
 
 fn consume_state(
@@ -287,6 +310,14 @@ impl FlowStore for SqliteBackend {
                 Ok(())
             })
             .await
+    }
+
+    async fn peek_state_sealed(
+        &self,
+        state_hash: &[u8],
+    ) -> Result<Peeked<SealedState>, VaultError> {
+        let hash = state_hash.to_vec();
+        self.db.read(move |c| peek_state(c, &hash)).await
     }
 
     async fn consume_state_sealed(

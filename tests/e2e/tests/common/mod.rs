@@ -194,7 +194,7 @@ pub async fn until_callback(b: &mut Browser, link: &str) -> Url {
 /// The whole consent; returns the final page.
 pub async fn consent(b: &mut Browser, link: &str) -> e2e::browser::Page {
     let callback = until_callback(b, link).await;
-    b.get(callback.as_str()).await
+    b.callback(callback.as_str()).await
 }
 
 pub fn with_query(url: &Url, key: &str, value: Option<&str>) -> Url {
