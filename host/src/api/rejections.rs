@@ -71,10 +71,18 @@ fn code_for(status: StatusCode) -> (&'static str, &'static str) {
 
 /// Turn an error response that is neither JSON nor a page into problem+json.
 pub async fn as_problem(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
+    }
+    // A body refused unread leaves the connection mid-message: the server closes it after the
+    // answer, so say so, or the client pools it and its next request dies as an incomplete
+    // message.
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
     }
     let described = response
         .headers()
@@ -109,7 +117,7 @@ pub async fn as_problem(request: Request, next: Next) -> Response {
         problem.retry_after = Some(secs);
     }
     let mut out = problem.into_response();
-    for name in [header::WWW_AUTHENTICATE, header::ALLOW] {
+    for name in [header::WWW_AUTHENTICATE, header::ALLOW, header::CONNECTION] {
         if let Some(v) = parts.headers.get(&name) {
             out.headers_mut().insert(name, v.clone());
         }

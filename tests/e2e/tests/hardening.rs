@@ -227,16 +227,20 @@ async fn low_level_rejections_are_problem_json() {
     assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "{p}");
     assert_eq!(p["code"], "headers_too_large");
 
-    let (status, p) = problem(
-        http.post(format!("{base}/v1/admin/plugins"))
-            .bearer_auth(&s.gw.admin_key)
-            .header("content-type", "application/wasm")
-            .body(vec![0u8; (64 << 20) + 1])
-            .send()
-            .await
-            .expect("413"),
-    )
-    .await;
+    let upload = http
+        .post(format!("{base}/v1/admin/plugins"))
+        .bearer_auth(&s.gw.admin_key)
+        .header("content-type", "application/wasm")
+        .body(vec![0u8; (64 << 20) + 1])
+        .send()
+        .await
+        .expect("413");
+    // The body was refused unread: the connection must not go back to the client's pool.
+    assert_eq!(
+        upload.headers().get("connection").and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
+    let (status, p) = problem(upload).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
     assert_eq!(p["code"], "payload_too_large");
 
