@@ -80,9 +80,10 @@ pub async fn as_problem(request: Request, next: Next) -> Response {
     // answer, so say so, or the client pools it and its next request dies as an incomplete
     // message.
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
     }
     let described = response
         .headers()

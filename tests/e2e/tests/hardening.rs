@@ -237,7 +237,10 @@ async fn low_level_rejections_are_problem_json() {
         .expect("413");
     // The body was refused unread: the connection must not go back to the client's pool.
     assert_eq!(
-        upload.headers().get("connection").and_then(|v| v.to_str().ok()),
+        upload
+            .headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
         Some("close")
     );
     let (status, p) = problem(upload).await;
