@@ -2,6 +2,7 @@
 //! and the per-call bookkeeping (time spent in the host, memory limit, log budget).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
@@ -46,13 +47,17 @@ pub(super) struct CallClock {
     pub(super) cpu_budget: Duration,
     pub(super) wall_cap: Duration,
     pub(super) timed_out: bool,
+    /// Set when nobody waits for the call any more: the store stops at the next tick.
+    pub(super) cancelled: Arc<AtomicBool>,
 }
 
 impl CallClock {
     /// Whether the call has run out of guest time or wall time.
     pub(super) fn exhausted(&self) -> bool {
         let elapsed = self.started.elapsed();
-        elapsed.saturating_sub(self.in_host) > self.cpu_budget || elapsed > self.wall_cap
+        elapsed.saturating_sub(self.in_host) > self.cpu_budget
+            || elapsed > self.wall_cap
+            || self.cancelled.load(Ordering::SeqCst)
     }
 }
 
@@ -77,6 +82,7 @@ impl CallState {
         limits: &PluginLimits,
         outbound: Arc<dyn Outbound>,
         labels: CallLabels,
+        cancelled: Arc<AtomicBool>,
     ) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         // No env, args, preopened directories, sockets or name lookups: only clocks and random.
@@ -96,6 +102,7 @@ impl CallState {
                 cpu_budget: limits.cpu_time,
                 wall_cap: limits.wall_time,
                 timed_out: false,
+                cancelled,
             },
             stderr,
             outbound,

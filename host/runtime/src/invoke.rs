@@ -2,14 +2,15 @@
 //! limiter, on a blocking thread so a busy plugin never stalls the async runtime.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use wasmtime::{Store, UpdateDeadline};
 
-use super::LoadedPlugin;
 use super::bindings::Connector;
 use super::error::CallFailure;
 use super::host::{CallLabels, CallState, Outbound};
+use super::{InFlight, LoadedPlugin};
 
 /// How long a call waits for a free slot before it is refused as busy.
 const QUEUE_WAIT: Duration = Duration::from_secs(5);
@@ -26,11 +27,11 @@ where
     R: Send + 'static,
     F: FnOnce(&mut Store<CallState>, &Connector) -> wasmtime::Result<R> + Send + 'static,
 {
-    let _plugin_slot = tokio::time::timeout(QUEUE_WAIT, plugin.permits.clone().acquire_owned())
+    let plugin_slot = tokio::time::timeout(QUEUE_WAIT, plugin.permits.clone().acquire_owned())
         .await
         .map_err(|_| CallFailure::Busy)?
         .map_err(|_| CallFailure::Busy)?;
-    let _instance_slot = tokio::time::timeout(QUEUE_WAIT, instances.clone().acquire_owned())
+    let instance_slot = tokio::time::timeout(QUEUE_WAIT, instances.clone().acquire_owned())
         .await
         .map_err(|_| CallFailure::Busy)?
         .map_err(|_| CallFailure::Busy)?;
@@ -38,19 +39,30 @@ where
         connector: plugin.manifest.id.clone(),
         function: function.to_string(),
     };
+    let cancelled = Arc::new(AtomicBool::new(false));
+    // Dropped with this future (the agent went away, a timeout fired): the store stops at the
+    // next epoch tick instead of running on unseen.
+    let _cancel_on_drop = CancelOnDrop(cancelled.clone());
     let plugin = plugin.clone();
-    tokio::task::spawn_blocking(move || run_blocking(&plugin, outbound, labels, f))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "plugin call panicked in the host");
-            CallFailure::Host
-        })?
+    tokio::task::spawn_blocking(move || {
+        // The slots and the live count belong to the instance, not to the caller's future:
+        // they are released when the store is gone, whoever stopped waiting for it.
+        let _slots = (plugin_slot, instance_slot);
+        let _live = InFlight::enter(&plugin);
+        run_blocking(&plugin, outbound, labels, cancelled, f)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "plugin call panicked in the host");
+        CallFailure::Host
+    })?
 }
 
 fn run_blocking<R, F>(
     plugin: &LoadedPlugin,
     outbound: Arc<dyn Outbound>,
     labels: CallLabels,
+    cancelled: Arc<AtomicBool>,
     f: F,
 ) -> Result<R, CallFailure>
 where
@@ -59,7 +71,7 @@ where
     let engine = plugin.pre.engine();
     let mut store = Store::new(
         engine,
-        CallState::new(&plugin.limits, outbound, labels.clone()),
+        CallState::new(&plugin.limits, outbound, labels.clone(), cancelled),
     );
     store.limiter(|state| &mut state.limiter);
     // A new store's deadline has already passed when epochs are on: set it before anything runs.
@@ -84,7 +96,13 @@ where
     if state.logs_dropped() > 0 {
         tracing::warn!(connector = %labels.connector, dropped = state.logs_dropped(), "plugin exceeded its log budget");
     }
-    if let Err(failure) = &outcome {
+    if state.clock.cancelled.load(Ordering::SeqCst) && outcome.is_err() {
+        tracing::info!(
+            connector = %labels.connector,
+            function = %labels.function,
+            "plugin call stopped: its caller went away"
+        );
+    } else if let Err(failure) = &outcome {
         let stderr = state.stderr_text();
         tracing::warn!(
             connector = %labels.connector,
@@ -95,6 +113,15 @@ where
         );
     }
     outcome
+}
+
+/// Marks a call cancelled when the future waiting for it is dropped.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 fn classify(store: &Store<CallState>, error: wasmtime::Error, instantiating: bool) -> CallFailure {

@@ -81,19 +81,20 @@ pub struct LoadedPlugin {
     permits: Arc<Semaphore>,
 }
 
-/// Counts a call as in flight on one plugin version until dropped.
-struct InFlight<'a>(&'a AtomicUsize);
+/// Counts an instance as live on one plugin version until dropped: it travels with the store
+/// onto the blocking thread, so the count is what runs, not what an agent still waits for.
+struct InFlight(Arc<LoadedPlugin>);
 
-impl<'a> InFlight<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::SeqCst);
-        InFlight(counter)
+impl InFlight {
+    fn enter(plugin: &Arc<LoadedPlugin>) -> Self {
+        plugin.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(plugin.clone())
     }
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -360,7 +361,6 @@ impl PluginRuntime {
         outbound: Arc<dyn Outbound>,
     ) -> Result<Result<serde_json::Value, CallError>, CallFailure> {
         let started = Instant::now();
-        let _running = InFlight::enter(&plugin.in_flight);
         let wit_ctx = bindings::latchkey::connector::types::CallContext::from(ctx);
         let name = tool.to_string();
         let max_output = plugin.limits.max_output_bytes;
@@ -390,7 +390,6 @@ impl PluginRuntime {
         outbound: Arc<dyn Outbound>,
     ) -> Result<Result<Identity, CallError>, CallFailure> {
         let started = Instant::now();
-        let _running = InFlight::enter(&plugin.in_flight);
         let wit_ctx = bindings::latchkey::connector::types::CallContext::from(ctx);
         let raw = invoke::run(
             plugin,
@@ -412,7 +411,6 @@ impl PluginRuntime {
         token_response: String,
     ) -> Result<Result<Vec<(String, String)>, CallError>, CallFailure> {
         let started = Instant::now();
-        let _running = InFlight::enter(&plugin.in_flight);
         let raw = invoke::run(
             plugin,
             &self.instances,

@@ -397,3 +397,59 @@ async fn a_thousand_traps_interleaved_with_good_calls_leave_memory_flat() {
         "RSS grew by {grown_mib} MiB across 1,000 traps"
     );
 }
+
+/// Calls running on the misbehave connector's active version, as the admin API reports them.
+async fn misbehave_in_flight(gw: &Gateway) -> u64 {
+    let (_, list) = gw.get("/v1/admin/plugins", &gw.admin_key).await;
+    list["plugins"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["id"] == "misbehave"))
+        .and_then(|p| p["active"]["in_flight"].as_u64())
+        .unwrap_or_else(|| panic!("misbehave in {list}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_that_hangs_up_stops_the_plugin_and_frees_its_slot_only_then() {
+    let up = upstream();
+    // A budget far longer than the test: only the hang-up can stop this spin.
+    let gw = hostile_gateway(
+        &up,
+        "[connectors.misbehave.limits]\ncpu_time = 30000\nwall_time = 30000\n",
+    )
+    .await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(400))
+        .build()
+        .expect("client");
+    let hung_up = impatient
+        .post(format!("{}/v1/tools/misbehave_spin/call", gw.base_url))
+        .bearer_auth(&gw.agent_key)
+        .json(&json!({"user_id": "alice", "input": {}}))
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the spin answered: {hung_up:?}");
+    // The instance may still be spinning for a tick: while it lives, it counts (and holds its
+    // slot); once the cancellation reaches the store, it is gone — long before its 30 s budget.
+    // Its end is logged by the thread that ran it: the count is checked against that.
+    let stopped = tokio::time::Instant::now();
+    loop {
+        // Read in this order: the instance logs its end before it stops counting.
+        let live = misbehave_in_flight(&gw).await;
+        let ended = gw
+            .logs()
+            .contains("plugin call stopped: its caller went away");
+        if ended && live == 0 {
+            break;
+        }
+        assert!(live <= 1, "one hung-up call, {live} live instances");
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "after 5 s: {live} live instance(s), end logged: {ended} — the plugin kept \
+             spinning after its caller left, or spun uncounted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The connector still serves the next call.
+    let (status, body) = gw.call("misbehave_echo", "alice", json!({"x": 1})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
