@@ -100,12 +100,31 @@ async fn secrets_are_not_stored_in_clear_on_disk() {
         .await
         .expect("put");
     drop(vault);
-    for entry in std::fs::read_dir(dir.path()).expect("dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            continue;
+    // The writer thread may still be closing (checkpointing and removing the WAL) after the
+    // drop: scan until one pass reads every file it listed.
+    let files = 'scan: {
+        for _ in 0..100 {
+            let mut files = Vec::new();
+            let mut vanished = false;
+            for entry in std::fs::read_dir(dir.path()).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    continue;
+                }
+                match std::fs::read(&path) {
+                    Ok(bytes) => files.push((path, bytes)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => vanished = true,
+                    Err(e) => panic!("read {}: {e}", path.display()),
+                }
+            }
+            if !vanished {
+                break 'scan files;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        let bytes = std::fs::read(&path).expect("read file");
+        panic!("the database files kept changing for 2 s after the vault was dropped");
+    };
+    for (path, bytes) in files {
         assert!(
             !bytes
                 .windows(b"alice-secret".len())
